@@ -1,0 +1,21 @@
+{
+  "targets": [
+    {
+      "target_name": "sysbox",
+      "sources": ["src-c/addon.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"]
+    },
+    {
+      "target_name": "sysbox-init",
+      "type": "executable",
+      "sources": [
+        "src-c/init/main.c",
+        "src-c/init/plan.c",
+        "src-c/init/rootfs.c",
+        "src-c/init/process.c"
+      ],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
+      "libraries": ["-lseccomp"]
+    }
+  ]
+}

@@ -1,0 +1,277 @@
+/* The Node-API addon: the host-side kernel primitives that TypeScript cannot reach.
+ *
+ * Everything here runs on the JavaScript thread and returns quickly: making a user namespace
+ * costs one short-lived child, and an ID-mapped mount is two syscalls.  Failures throw an Error
+ * whose `code` is the errno name and whose message names the operation and the path.  */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/kernel.h"
+
+#define NAPI_CALL(env, call)                                                                   \
+  do                                                                                           \
+    {                                                                                          \
+      if ((call) != napi_ok)                                                                   \
+        {                                                                                      \
+          throw_last_napi_error (env);                                                         \
+          return NULL;                                                                         \
+        }                                                                                      \
+    }                                                                                          \
+  while (0)
+
+#define MAX_STRING 65536
+
+static void
+throw_last_napi_error (napi_env env)
+{
+  const napi_extended_error_info *info = NULL;
+  bool pending = false;
+
+  napi_get_last_error_info (env, &info);
+  napi_is_exception_pending (env, &pending);
+  if (! pending)
+    napi_throw_error (env, "ENAPI", info && info->error_message ? info->error_message
+                                                              : "node-api call failed");
+}
+
+static napi_value
+throw_errno (napi_env env, int err, const char *what, const char *path)
+{
+  char msg[1024];
+  const char *code = strerrorname_np (err);
+
+  if (path)
+    snprintf (msg, sizeof msg, "%s `%s`: %s", what, path, strerror (err));
+  else
+    snprintf (msg, sizeof msg, "%s: %s", what, strerror (err));
+  napi_throw_error (env, code ? code : "EUNKNOWN", msg);
+  return NULL;
+}
+
+/* Copies a JavaScript string argument into a malloc'd buffer; the caller frees it.  */
+static char *
+get_string (napi_env env, napi_value value, const char *name)
+{
+  size_t len = 0;
+  char *buf;
+  char msg[128];
+
+  if (napi_get_value_string_utf8 (env, value, NULL, 0, &len) != napi_ok || len > MAX_STRING)
+    {
+      snprintf (msg, sizeof msg, "%s must be a string of at most %d bytes", name, MAX_STRING);
+      napi_throw_type_error (env, "ERR_INVALID_ARG_TYPE", msg);
+      return NULL;
+    }
+
+  buf = malloc (len + 1);
+  if (buf == NULL)
+    {
+      napi_throw_error (env, "ENOMEM", "out of memory");
+      return NULL;
+    }
+
+  napi_get_value_string_utf8 (env, value, buf, len + 1, &len);
+  return buf;
+}
+
+static int
+write_file (const char *path, const char *data)
+{
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+  ssize_t len = (ssize_t) strlen (data);
+  int saved;
+
+  if (fd < 0)
+    return -1;
+
+  if (write (fd, data, len) != len)
+    {
+      saved = errno;
+      close (fd);
+      errno = saved;
+      return -1;
+    }
+
+  return close (fd);
+}
+
+/* Makes a user namespace with the given maps and returns an fd that keeps it alive.
+ *
+ * The namespace needs a process to exist in while its maps are written, so a child is cloned
+ * straight into it.  The JavaScript thread's process has other threads, so the child makes only
+ * raw syscalls: it waits for the parent to close the pipe and exits.  */
+static int
+make_userns (const char *uid_map, const char *gid_map, const char **failed_step)
+{
+  char path[64];
+  int pipefd[2];
+  int nsfd = -1;
+  int saved = 0;
+  pid_t pid;
+  char byte;
+
+  if (pipe2 (pipefd, O_CLOEXEC) < 0)
+    {
+      *failed_step = "pipe";
+      return -1;
+    }
+
+  pid = (pid_t) syscall (SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0)
+    {
+      saved = errno;
+      *failed_step = "clone a user namespace";
+      goto out;
+    }
+
+  if (pid == 0)
+    {
+      close (pipefd[1]);
+      while (read (pipefd[0], &byte, 1) < 0 && errno == EINTR)
+        ;
+      _exit (0);
+    }
+
+  snprintf (path, sizeof path, "/proc/%d/uid_map", pid);
+  if (write_file (path, uid_map) < 0)
+    {
+      saved = errno;
+      *failed_step = "write uid_map";
+      goto out;
+    }
+
+  snprintf (path, sizeof path, "/proc/%d/gid_map", pid);
+  if (write_file (path, gid_map) < 0)
+    {
+      saved = errno;
+      *failed_step = "write gid_map";
+      goto out;
+    }
+
+  snprintf (path, sizeof path, "/proc/%d/ns/user", pid);
+  nsfd = open (path, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0)
+    {
+      saved = errno;
+      *failed_step = "open the user namespace";
+    }
+
+out:
+  close (pipefd[0]);
+  close (pipefd[1]);
+  if (pid > 0)
+    while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+  errno = saved;
+  return nsfd;
+}
+
+static napi_value
+create_userns (napi_env env, napi_callback_info info)
+{
+  napi_value argv[2], result;
+  size_t argc = 2;
+  const char *failed_step = NULL;
+  char *uid_map = NULL, *gid_map = NULL;
+  int fd;
+
+  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
+  uid_map = get_string (env, argv[0], "uidMap");
+  if (uid_map == NULL)
+    return NULL;
+
+  gid_map = get_string (env, argv[1], "gidMap");
+  if (gid_map == NULL)
+    {
+      free (uid_map);
+      return NULL;
+    }
+
+  fd = make_userns (uid_map, gid_map, &failed_step);
+  free (uid_map);
+  free (gid_map);
+  if (fd < 0)
+    return throw_errno (env, errno, failed_step, NULL);
+
+  NAPI_CALL (env, napi_create_int32 (env, fd, &result));
+  return result;
+}
+
+/* Clones the mount at `path` into a detached mount, ID-mapped through the user namespace behind
+ * `userns_fd`, and returns its fd.  The container attaches it with move_mount(2).  */
+static napi_value
+open_idmapped_tree (napi_env env, napi_callback_info info)
+{
+  napi_value argv[3], result;
+  size_t argc = 3;
+  struct sb_mount_attr attr = { 0 };
+  unsigned int flags = SB_OPEN_TREE_CLONE | SB_OPEN_TREE_CLOEXEC;
+  int32_t userns_fd;
+  bool recursive = false;
+  char *path;
+  int fd, saved;
+
+  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
+  path = get_string (env, argv[0], "path");
+  if (path == NULL)
+    return NULL;
+
+  if (napi_get_value_int32 (env, argv[1], &userns_fd) != napi_ok
+      || napi_get_value_bool (env, argv[2], &recursive) != napi_ok)
+    {
+      free (path);
+      napi_throw_type_error (env, "ERR_INVALID_ARG_TYPE", "usernsFd and recursive are required");
+      return NULL;
+    }
+
+  if (recursive)
+    flags |= SB_AT_RECURSIVE;
+
+  fd = sb_open_tree (AT_FDCWD, path, flags);
+  if (fd < 0)
+    {
+      saved = errno;
+      throw_errno (env, saved, "open_tree", path);
+      free (path);
+      return NULL;
+    }
+
+  attr.attr_set = SB_MOUNT_ATTR_IDMAP;
+  attr.userns_fd = (uint64_t) userns_fd;
+  if (sb_mount_setattr (fd, "", SB_AT_EMPTY_PATH | (recursive ? SB_AT_RECURSIVE : 0), &attr) < 0)
+    {
+      saved = errno;
+      close (fd);
+      throw_errno (env, saved, "id-map the mount of", path);
+      free (path);
+      return NULL;
+    }
+
+  free (path);
+  NAPI_CALL (env, napi_create_int32 (env, fd, &result));
+  return result;
+}
+
+static napi_value
+init (napi_env env, napi_value exports)
+{
+  napi_property_descriptor props[] = {
+    { "createUserns", NULL, create_userns, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "openIdmappedTree", NULL, open_idmapped_tree, NULL, NULL, NULL, napi_enumerable, NULL },
+  };
+
+  NAPI_CALL (env, napi_define_properties (env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}
+
+NAPI_MODULE_INIT () { return init (env, exports); }

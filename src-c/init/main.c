@@ -1,0 +1,405 @@
+/* sysbox-init's entry point, the plan runner and the namespace steps.
+ *
+ * The runtime starts this program with the sync socket on fd 3, writes the plan followed by a
+ * line `end`, and then talks to it in short lines: `pid N` and `ready` or `error MESSAGE` from
+ * here, `go` from the runtime.  Standard input, output and error belong to the container.  */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <unistd.h>
+
+#include "init.h"
+
+#define SYNC_FD 3
+#define MAX_PLAN (4 << 20)
+
+static int sync_fd = -1;
+
+void
+set_sync_fd (int fd)
+{
+  sync_fd = fd;
+}
+
+static void
+write_all (int fd, const char *buf, size_t len)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (fd, buf, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return;
+      buf += n;
+      len -= (size_t) n;
+    }
+}
+
+static void
+vreport (const char *prefix, const char *fmt, va_list ap, int err)
+{
+  char msg[4096];
+  int n = vsnprintf (msg, sizeof msg, fmt, ap);
+
+  if (n < 0)
+    n = 0;
+  if ((size_t) n >= sizeof msg)
+    n = sizeof msg - 1;
+  if (err)
+    snprintf (msg + n, sizeof msg - (size_t) n, ": %s", strerror (err));
+
+  /* One line per message: the runtime splits on newlines.  */
+  for (char *p = msg; *p; p++)
+    if (*p == '\n')
+      *p = ' ';
+
+  if (sync_fd >= 0)
+    {
+      char line[4200];
+      int len = snprintf (line, sizeof line, "%s %s\n", prefix, msg);
+
+      write_all (sync_fd, line, (size_t) len);
+      return;
+    }
+
+  fprintf (stderr, "sysbox-init: %s\n", msg);
+}
+
+void
+die (const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  vreport ("error", fmt, ap, 0);
+  va_end (ap);
+  _exit (127);
+}
+
+void
+die_errno (int err, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  vreport ("error", fmt, ap, err);
+  va_end (ap);
+  _exit (127);
+}
+
+void
+sync_send (const char *fmt, ...)
+{
+  char line[256];
+  va_list ap;
+  int n;
+
+  va_start (ap, fmt);
+  n = vsnprintf (line, sizeof line - 1, fmt, ap);
+  va_end (ap);
+  line[n++] = '\n';
+  write_all (sync_fd, line, (size_t) n);
+}
+
+void
+sync_expect (const char *word)
+{
+  char line[64];
+  size_t len = 0;
+
+  while (len < sizeof line - 1)
+    {
+      ssize_t n = read (sync_fd, line + len, 1);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          sync_fd = -1;
+          die ("the runtime closed the sync socket while this process waited for `%s`", word);
+        }
+      if (line[len] == '\n')
+        break;
+      len++;
+    }
+
+  line[len] = '\0';
+  if (strcmp (line, word) != 0)
+    die ("expected `%s` from the runtime, got `%s`", word, line);
+}
+
+long
+parse_long (const char *s, const char *what)
+{
+  char *end;
+  long v;
+
+  errno = 0;
+  v = strtol (s, &end, 10);
+  if (errno || *s == '\0' || *end != '\0')
+    die ("invalid %s `%s` in the plan", what, s);
+  return v;
+}
+
+unsigned long long
+parse_hex (const char *s, const char *what)
+{
+  char *end;
+  unsigned long long v;
+
+  errno = 0;
+  v = strtoull (s, &end, 16);
+  if (errno || *s == '\0' || *end != '\0')
+    die ("invalid %s `%s` in the plan", what, s);
+  return v;
+}
+
+void
+write_proc_file (const char *path, const char *data)
+{
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+  ssize_t len = (ssize_t) strlen (data);
+
+  if (fd < 0)
+    die_errno (errno, "open `%s`", path);
+
+  if (write (fd, data, (size_t) len) != len)
+    die_errno (errno, "write `%s` to `%s`", data, path);
+
+  close (fd);
+}
+
+static char *
+read_plan (void)
+{
+  size_t cap = 65536, len = 0;
+  char *buf = malloc (cap);
+
+  if (buf == NULL)
+    die ("out of memory reading the plan");
+
+  for (;;)
+    {
+      ssize_t n;
+
+      if (len >= 5 && memcmp (buf + len - 5, "\nend\n", 5) == 0)
+        {
+          buf[len - 4] = '\0';
+          return buf;
+        }
+
+      if (len + 1 >= cap)
+        {
+          if (cap >= MAX_PLAN)
+            die ("the plan is larger than %d bytes", MAX_PLAN);
+          cap *= 2;
+          buf = realloc (buf, cap);
+          if (buf == NULL)
+            die ("out of memory reading the plan");
+        }
+
+      n = read (sync_fd, buf + len, 1 < cap - len - 1 ? cap - len - 1 : 1);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          sync_fd = -1;
+          die ("the runtime closed the sync socket before the plan ended");
+        }
+      len += (size_t) n;
+    }
+}
+
+static const struct
+{
+  const char *name;
+  int flag;
+} ns_types[] = {
+  { "user", CLONE_NEWUSER }, { "mount", CLONE_NEWNS },   { "pid", CLONE_NEWPID },
+  { "network", CLONE_NEWNET }, { "uts", CLONE_NEWUTS },  { "ipc", CLONE_NEWIPC },
+  { "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
+};
+
+static int
+ns_flag (const char *name)
+{
+  for (size_t i = 0; i < sizeof ns_types / sizeof ns_types[0]; i++)
+    if (strcmp (ns_types[i].name, name) == 0)
+      return ns_types[i].flag;
+  die ("unknown namespace type `%s`", name);
+}
+
+static void
+join_namespace (const char *type, const char *path)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    die_errno (errno, "open the %s namespace `%s`", type, path);
+
+  if (setns (fd, ns_flag (type)) < 0)
+    die_errno (errno, "join the %s namespace `%s`", type, path);
+
+  close (fd);
+}
+
+/* Becomes root of the user namespace just joined: unmapped IDs would make every file this process
+ * creates fail with EOVERFLOW on the ID-mapped mounts.  */
+static void
+become_root (void)
+{
+  if (setresgid (0, 0, 0) < 0)
+    die_errno (errno, "setresgid to root in the container");
+
+  if (setgroups (0, NULL) < 0)
+    die_errno (errno, "clear supplementary groups");
+
+  if (setresuid (0, 0, 0) < 0)
+    die_errno (errno, "setresuid to root in the container");
+}
+
+static void
+forward_signal (int sig)
+{
+  (void) sig;
+}
+
+/* Splits off the process that the plan's later steps shape.  Unsharing a PID namespace only
+ * moves children into it, so this fork is what makes the container's first process PID 1.  The
+ * parent reports the child's PID and either exits, so the child is re-parented to the caller's
+ * subreaper, or (`fork wait`) waits for it and exits with its status.  */
+static void
+fork_step (struct step *s)
+{
+  int wait_child = s->argc > 1 && strcmp (s->argv[1], "wait") == 0;
+  int status;
+  pid_t pid;
+
+  pid = fork ();
+  if (pid < 0)
+    die_errno (errno, "fork the container process");
+
+  if (pid == 0)
+    return;
+
+  sync_send ("pid %d", pid);
+  if (! wait_child)
+    _exit (0);
+
+  close (sync_fd);
+  sync_fd = -1;
+  for (int sig = 1; sig < 32; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
+      signal (sig, forward_signal);
+
+  while (waitpid (pid, &status, 0) < 0)
+    {
+      if (errno != EINTR)
+        die_errno (errno, "wait for process %d", pid);
+    }
+
+  if (WIFSIGNALED (status))
+    _exit (128 + WTERMSIG (status));
+  _exit (WEXITSTATUS (status));
+}
+
+static void
+run_core_step (struct step *s, struct init_state *st)
+{
+  const char *name = s->argv[0];
+
+  if (strcmp (name, "cgroup") == 0 && s->argc == 2)
+    write_proc_file (s->argv[1], "0");
+  else if (strcmp (name, "oom-score-adj") == 0 && s->argc == 2)
+    write_proc_file ("/proc/self/oom_score_adj", s->argv[1]);
+  else if (strcmp (name, "join") == 0 && s->argc == 3)
+    join_namespace (s->argv[1], s->argv[2]);
+  else if (strcmp (name, "userns-fd") == 0 && s->argc == 2)
+    {
+      int fd = (int) parse_long (s->argv[1], "fd");
+
+      if (setns (fd, CLONE_NEWUSER) < 0)
+        die_errno (errno, "join the container's user namespace");
+      close (fd);
+    }
+  else if (strcmp (name, "become-root") == 0)
+    become_root ();
+  else if (strcmp (name, "unshare") == 0)
+    {
+      int flags = 0;
+
+      for (int i = 1; i < s->argc; i++)
+        flags |= ns_flag (s->argv[i]);
+      if (unshare (flags) < 0)
+        die_errno (errno, "unshare the container's namespaces");
+    }
+  else if (strcmp (name, "fork") == 0)
+    fork_step (s);
+  else if (strcmp (name, "await") == 0 && s->argc == 2)
+    sync_expect (s->argv[1]);
+  else if (strcmp (name, "ready") == 0)
+    {
+      sync_send ("ready");
+      close (st->sync_fd);
+      st->sync_fd = -1;
+      sync_fd = -1;
+    }
+  else if (strcmp (name, "pdeathsig") == 0)
+    {
+      if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0)
+        die_errno (errno, "set the parent-death signal");
+    }
+  else
+    die ("unknown plan step `%s` with %d fields", name, s->argc - 1);
+}
+
+int
+run_plan (struct plan *plan, struct init_state *st)
+{
+  for (size_t i = 0; i < plan->len; i++)
+    {
+      struct step *s = &plan->steps[i];
+
+      if (step_is_rootfs (s->argv[0]))
+        run_rootfs_step (s, st);
+      else if (step_is_process (s->argv[0]))
+        run_process_step (s, st);
+      else
+        run_core_step (s, st);
+    }
+
+  return 0;
+}
+
+int
+main (void)
+{
+  struct init_state st = { .sync_fd = SYNC_FD, .root_fd = -1, .console_fd = -1, .fifo_fd = -1 };
+  struct plan plan;
+  char *text;
+
+  if (fcntl (SYNC_FD, F_SETFD, FD_CLOEXEC) < 0)
+    {
+      fprintf (stderr, "sysbox-init: fd 3 is not open: this program is started by sysbox-runc\n");
+      return 2;
+    }
+
+  set_sync_fd (SYNC_FD);
+  text = read_plan ();
+  if (parse_plan (text, &plan) < 0)
+    die ("out of memory parsing the plan");
+
+  run_plan (&plan, &st);
+  die ("the plan ended without an exec step");
+}
