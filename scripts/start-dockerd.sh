@@ -70,6 +70,8 @@ if docker_answers; then
     if pid=$(our_pid); then
       # SIGHUP makes dockerd reload the reloadable options, runtimes among them.
       kill -HUP "$pid"
+      # The reload is asynchronous; give it a moment before the runtime check below.
+      sleep 1
       log "dockerd (pid $pid, ours) was running; sent SIGHUP to reload $CONF"
     else
       log "WARNING: a dockerd we did not start is answering; it keeps its old" \

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -262,10 +263,45 @@ open_idmapped_tree (napi_env env, napi_callback_info info)
   return result;
 }
 
+/* Makes the fifo that a created container's first process waits on, owned by that container's
+ * root so that it can still open it after leaving the host's user namespace.  */
+static napi_value
+make_fifo (napi_env env, napi_callback_info info)
+{
+  napi_value argv[3];
+  size_t argc = 3;
+  int32_t uid, gid;
+  char *path;
+
+  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
+  path = get_string (env, argv[0], "path");
+  if (path == NULL)
+    return NULL;
+
+  if (napi_get_value_int32 (env, argv[1], &uid) != napi_ok
+      || napi_get_value_int32 (env, argv[2], &gid) != napi_ok)
+    {
+      free (path);
+      napi_throw_type_error (env, "ERR_INVALID_ARG_TYPE", "uid and gid must be integers");
+      return NULL;
+    }
+
+  if (mkfifo (path, 0600) < 0 || chown (path, (uid_t) uid, (gid_t) gid) < 0)
+    {
+      throw_errno (env, errno, "create the fifo", path);
+      free (path);
+      return NULL;
+    }
+
+  free (path);
+  return NULL;
+}
+
 static napi_value
 init (napi_env env, napi_value exports)
 {
   napi_property_descriptor props[] = {
+    { "makeFifo", NULL, make_fifo, NULL, NULL, NULL, napi_enumerable, NULL },
     { "createUserns", NULL, create_userns, NULL, NULL, NULL, napi_enumerable, NULL },
     { "openIdmappedTree", NULL, open_idmapped_tree, NULL, NULL, NULL, napi_enumerable, NULL },
   };

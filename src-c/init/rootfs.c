@@ -185,6 +185,14 @@ mount_step (struct step *s, struct init_state *st)
   if (mount (s->argv[1], target, s->argv[3], first, data) < 0)
     die_errno (errno, "mount `%s` (%s) on `%s`", s->argv[1], s->argv[3], s->argv[2]);
 
+  /* The fd still names the directory under the new mount; later changes must reach the mount.  */
+  close (fd);
+  free (target);
+  fd = open_in_root (st->root_fd, s->argv[2], O_PATH);
+  if (fd < 0)
+    die_errno (errno, "reopen the mount target `%s`", s->argv[2]);
+  target = fd_path (fd);
+
   if ((flags & MS_BIND) && (flags & PER_MOUNT_FLAGS))
     remount_bind (target, flags & PER_MOUNT_FLAGS, s->argv[2]);
 

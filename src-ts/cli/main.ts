@@ -1,0 +1,228 @@
+/**
+ * sysbox-runc: the command line that Docker, containerd and Kubernetes call as they call runc.
+ * Global flags come before the subcommand. Data goes to stdout; errors go to the `--log` file
+ * as the last `"level":"error"` line, which is where containerd looks, and to stderr.
+ */
+import { Command, Option } from 'commander';
+import * as path from 'node:path';
+import { SysboxError } from '../errors';
+import { Logger, type LogFormat } from '../log';
+import { createContainer } from '../runtime/create';
+import { execProcess, readProcessFile } from '../runtime/exec';
+import {
+  containerPids,
+  containerState,
+  deleteContainer,
+  killContainer,
+  listContainers,
+  parseSignal,
+  startContainer,
+} from '../runtime/lifecycle';
+import { defaultRoot } from '../runtime/state';
+import type { Process } from '../runtime/spec';
+
+const version = '0.1.0';
+
+interface Globals {
+  root: string;
+  log?: string;
+  logFormat: LogFormat;
+  debug: boolean;
+  systemdCgroup: boolean;
+}
+
+let logger = new Logger(undefined);
+let exitCodeOnError = 1;
+
+function globals(cmd: Command): Globals {
+  const g = cmd.optsWithGlobals() as Globals;
+  return { ...g, root: path.resolve(g.root) };
+}
+
+function out(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+function program(): Command {
+  const p = new Command('sysbox-runc')
+    .description('OCI runtime for system containers')
+    .option('--root <dir>', 'where container state is kept', defaultRoot)
+    .option('--log <file>', 'log file (default: stderr)')
+    .addOption(
+      new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'),
+    )
+    .option('--debug', 'log debug messages', false)
+    .option('--systemd-cgroup', 'read cgroupsPath as slice:prefix:name', false)
+    .addOption(
+      new Option(
+        '--criu <path>',
+        'accepted for compatibility; checkpoints are not supported',
+      ).hideHelp(),
+    )
+    .addOption(new Option('--rootless <value>', 'accepted for compatibility').hideHelp())
+    .option('-v, --version', 'print the version')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} })
+    .hook('preAction', (_, action) => {
+      const g = globals(action);
+      logger = new Logger(g.log, g.logFormat, g.debug);
+    });
+
+  p.command('create')
+    .description('create a container, stopped before its process runs')
+    .argument('<id>')
+    .option('-b, --bundle <dir>', 'bundle directory', '.')
+    .option('--pid-file <file>', 'write the init PID here')
+    .option('--console-socket <path>', 'unix socket that receives the terminal master')
+    .option('--no-pivot', 'chroot instead of pivot_root')
+    .option('--no-new-keyring', 'accepted; the container keeps the session keyring')
+    .option('--preserve-fds <n>', 'accepted; extra fds are not passed on', '0')
+    .option('-d, --detach', 'accepted; create always detaches')
+    .action(async (id: string, o, cmd: Command) => {
+      const g = globals(cmd);
+      await createContainer({
+        root: g.root,
+        id,
+        bundle: o.bundle,
+        pidFile: o.pidFile,
+        consoleSocket: o.consoleSocket,
+        noPivot: o.pivot === false,
+        systemdCgroup: g.systemdCgroup,
+        log: logger,
+      });
+    });
+
+  p.command('start')
+    .description('run the process of a created container')
+    .argument('<id>')
+    .action((id: string, _o, cmd: Command) => startContainer(globals(cmd).root, id, logger));
+
+  p.command('state')
+    .description('print the state of a container as JSON')
+    .argument('<id>')
+    .action((id: string, _o, cmd: Command) => out(containerState(globals(cmd).root, id)));
+
+  p.command('kill')
+    .description('send a signal to the container init (default SIGTERM)')
+    .argument('<id>')
+    .argument('[signal]', 'signal name or number', 'SIGTERM')
+    .option('-a, --all', 'signal every process in the container', false)
+    .action((id: string, sig: string, o, cmd: Command) =>
+      killContainer(globals(cmd).root, id, parseSignal(sig), o.all),
+    );
+
+  p.command('delete')
+    .description('delete a stopped container')
+    .argument('<id>')
+    .option('-f, --force', 'kill the container first if it runs', false)
+    .action(async (id: string, o, cmd: Command) => {
+      await deleteContainer(globals(cmd).root, id, o.force, logger);
+    });
+
+  p.command('exec')
+    .description('run a process in a running container')
+    .argument('<id>')
+    .argument('[command...]')
+    .option('-p, --process <file>', 'JSON process spec')
+    .option('-d, --detach', 'do not wait for the process', false)
+    .option('--pid-file <file>', 'write the process PID here')
+    .option('--console-socket <path>', 'unix socket that receives the terminal master')
+    .option('-t, --tty', 'allocate a terminal', false)
+    .option('--cwd <dir>', 'working directory', '/')
+    .option('-e, --env <var...>', 'environment variables')
+    .option('-u, --user <uid[:gid]>', 'user to run as', '0:0')
+    .action(async (id: string, command: string[], o, cmd: Command) => {
+      exitCodeOnError = 255;
+      const g = globals(cmd);
+      let proc: Process;
+      if (o.process) {
+        proc = readProcessFile(o.process);
+      } else {
+        if (command.length === 0) {
+          throw new SysboxError('EINVAL_ARGUMENT', 'exec needs --process or a command');
+        }
+        const [uid, gid] = String(o.user).split(':').map(Number);
+        proc = {
+          args: command,
+          cwd: o.cwd,
+          env: o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+          terminal: o.tty,
+          user: { uid, gid: gid ?? 0 },
+        };
+      }
+      const r = await execProcess({
+        root: g.root,
+        id,
+        process: proc,
+        detach: o.detach,
+        pidFile: o.pidFile,
+        consoleSocket: o.consoleSocket,
+        log: logger,
+      });
+      if (r.status !== undefined) process.exitCode = r.status;
+    });
+
+  p.command('ps')
+    .description('list the processes of a container')
+    .argument('<id>')
+    .option('-f, --format <format>', 'table or json', 'table')
+    .action((id: string, o, cmd: Command) => {
+      const pids = containerPids(globals(cmd).root, id);
+      if (o.format === 'json') process.stdout.write(JSON.stringify(pids) + '\n');
+      else process.stdout.write(['PID', ...pids].join('\n') + '\n');
+    });
+
+  p.command('list')
+    .description('list containers')
+    .option('-f, --format <format>', 'table or json', 'table')
+    .option('-q, --quiet', 'print only ids', false)
+    .action((o, cmd: Command) => {
+      const list = listContainers(globals(cmd).root) as {
+        id: string;
+        pid: number;
+        status: string;
+      }[];
+      if (o.quiet) process.stdout.write(list.map((c) => c.id + '\n').join(''));
+      else if (o.format === 'json') process.stdout.write(JSON.stringify(list) + '\n');
+      else {
+        const rows = list.map((c) => `${c.id}\t${c.pid}\t${c.status}`);
+        process.stdout.write(['ID\tPID\tSTATUS', ...rows].join('\n') + '\n');
+      }
+    });
+
+  return p;
+}
+
+function printVersion(): void {
+  process.stdout.write(`sysbox-runc version ${version}\ncommit: ${version}\nspec: 1.0.2-dev\n`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const args = argv.slice(2);
+  if (args.includes('--version') || args.includes('-v')) {
+    const sub = args.findIndex((a) => !a.startsWith('-'));
+    const flag = args.findIndex((a) => a === '--version' || a === '-v');
+    if (sub < 0 || flag < sub) {
+      printVersion();
+      return 0;
+    }
+  }
+  try {
+    await program().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    const e = err as { code?: string; message?: string; exitCode?: number };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    const msg = e.message?.replace(/^error: /, '') ?? String(err);
+    logger.error(msg);
+    if (!logger.writesToStderr) process.stderr.write(`sysbox-runc: ${msg}\n`);
+    return e.code?.startsWith('commander.') ? 1 : exitCodeOnError;
+  } finally {
+    logger.close();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv).then((code) => process.exit(code));
+}

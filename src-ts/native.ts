@@ -1,0 +1,82 @@
+/**
+ * The only module that loads the native addon; `NativeAddon` is its whole surface. Arguments are
+ * checked here so that the C side only ever sees well-typed values.
+ */
+import * as path from 'node:path';
+
+interface NativeAddon {
+  createUserns(uidMap: string, gidMap: string): number;
+  openIdmappedTree(path: string, usernsFd: number, recursive: boolean): number;
+  makeFifo(path: string, uid: number, gid: number): void;
+}
+
+let addon: NativeAddon | undefined;
+
+function load(): NativeAddon {
+  if (addon === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    addon = require('bindings')({ bindings: 'sysbox.node', module_root: packageRoot() });
+  }
+  return addon as NativeAddon;
+}
+
+export function packageRoot(): string {
+  return path.resolve(__dirname, '..');
+}
+
+/** Path of the container init program built beside the addon. */
+export function initProgram(): string {
+  return path.join(packageRoot(), 'build', 'Release', 'sysbox-init');
+}
+
+export interface IdMapEntry {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
+function formatMap(entries: IdMapEntry[], name: string): string {
+  if (!Array.isArray(entries) || entries.length === 0 || entries.length > 340) {
+    throw new RangeError(`${name} must hold between 1 and 340 entries`);
+  }
+  return entries
+    .map((e) => {
+      for (const v of [e.containerID, e.hostID, e.size]) {
+        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+          throw new RangeError(`${name} entry ${JSON.stringify(e)} is not three 32-bit IDs`);
+        }
+      }
+      return `${e.containerID} ${e.hostID} ${e.size}\n`;
+    })
+    .join('');
+}
+
+/** Makes a user namespace with these ID maps; returns an fd that keeps it alive. */
+export function createUserns(uidMap: IdMapEntry[], gidMap: IdMapEntry[]): number {
+  return load().createUserns(formatMap(uidMap, 'uidMap'), formatMap(gidMap, 'gidMap'));
+}
+
+/**
+ * Returns the fd of a detached clone of the mount at `target`, ID-mapped through the user
+ * namespace behind `usernsFd`.
+ */
+export function openIdmappedTree(target: string, usernsFd: number, recursive = false): number {
+  if (typeof target !== 'string' || !path.isAbsolute(target)) {
+    throw new TypeError(`path must be absolute, got ${JSON.stringify(target)}`);
+  }
+  if (!Number.isInteger(usernsFd) || usernsFd < 0) {
+    throw new TypeError('usernsFd must be an open file descriptor');
+  }
+  return load().openIdmappedTree(target, usernsFd, recursive);
+}
+
+/** Makes a fifo with mode 0600 owned by `uid`:`gid`. */
+export function makeFifo(target: string, uid: number, gid: number): void {
+  if (typeof target !== 'string' || !path.isAbsolute(target)) {
+    throw new TypeError(`path must be absolute, got ${JSON.stringify(target)}`);
+  }
+  if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid < 0 || gid < 0) {
+    throw new TypeError('uid and gid must be non-negative integers');
+  }
+  load().makeFifo(target, uid, gid);
+}
