@@ -27,8 +27,7 @@ struct init_state
 {
   int sync_fd;     /* socket to the runtime, -1 once closed */
   int root_fd;     /* O_PATH fd of the new root while it is being assembled */
-  char *root_path; /* path of the new root in the staging area */
-  char *stage;     /* tmpfs where layers are attached before the overlay is mounted */
+  char *root_path; /* path of the new root, relative to the staging tmpfs */
   int console_fd;  /* socket to the caller's console receiver */
   int fifo_fd;     /* O_PATH fd of the exec fifo that `start` writes */
   char *cwd;

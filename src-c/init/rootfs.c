@@ -24,7 +24,7 @@
 #endif
 
 static const char *const rootfs_steps[] = {
-  "propagation", "stage",   "root-overlay", "root-fd",    "mount",     "mount-fd",
+  "propagation", "stage", "stage-open",   "root-overlay", "root-fd",    "mount",     "mount-fd",
   "symlink",     "mask",    "readonly",     "pivot",      "move-root", "hostname",
   "domainname",  "sysctl",  "root-readonly",
 };
@@ -234,24 +234,37 @@ mount_fd_step (struct step *s, struct init_state *st)
     }
 }
 
-/* stage DIR: a private tmpfs where the layers are attached before the overlay mount.  */
+/* stage-open DIR: enters the staging directory while still host root, because the container's
+ * root may not search the runtime's state directories (containerd's are 0700).  The working
+ * directory follows the process into the mount namespace it unshares later.  */
 static void
-stage_step (struct step *s, struct init_state *st)
+stage_open_step (struct step *s)
 {
-  if (mount ("tmpfs", s->argv[1], "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
-    die_errno (errno, "mount the staging tmpfs on `%s`", s->argv[1]);
+  if (chdir (s->argv[1]) < 0)
+    die_errno (errno, "enter the staging directory `%s`", s->argv[1]);
+}
 
-  st->stage = strdup (s->argv[1]);
-  st->root_path = xasprintf ("%s/root", s->argv[1]);
+/* stage: mounts a private tmpfs on `mnt` in the staging directory and moves into it, which also
+ * keeps the overlay's layer paths short and relative.  */
+static void
+stage_step (struct init_state *st)
+{
+  if (mount ("tmpfs", "mnt", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
+    die_errno (errno, "mount the staging tmpfs");
+
+  if (chdir ("mnt") < 0)
+    die_errno (errno, "enter the staging tmpfs");
+
+  st->root_path = strdup ("root");
   if (mkdir (st->root_path, 0755) < 0)
-    die_errno (errno, "create `%s`", st->root_path);
+    die_errno (errno, "create the staging root");
 }
 
 static char *
 attach_layer (struct init_state *st, const char *fdstr, const char *name)
 {
   int fd = (int) parse_long (fdstr, "fd");
-  char *path = xasprintf ("%s/%s", st->stage, name);
+  char *path = strdup (name);
 
   if (mkdir (path, 0755) < 0)
     die_errno (errno, "create `%s`", path);
@@ -401,6 +414,17 @@ symlink_step (struct step *s, struct init_state *st)
   free (copy);
 }
 
+/* After the switch, paths are still resolved in the root so that masks and read-only paths,
+ * applied after the sysctls that need them writable, cannot be redirected by symlinks.  */
+static void
+reopen_root (struct init_state *st)
+{
+  close (st->root_fd);
+  st->root_fd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (st->root_fd < 0)
+    die_errno (errno, "open the new root");
+}
+
 /* Switches to the new root.  pivot_root(".", ".") stacks the old root under the new one, and the
  * lazy unmount then drops the host's whole tree from this mount namespace.  */
 static void
@@ -418,8 +442,7 @@ pivot_step (struct init_state *st)
   if (chdir ("/") < 0)
     die_errno (errno, "chdir to /");
 
-  close (st->root_fd);
-  st->root_fd = -1;
+  reopen_root (st);
 }
 
 /* For --no-pivot: moves the new root over / and chroots, leaving the host tree underneath.  */
@@ -438,8 +461,7 @@ move_root_step (struct init_state *st)
   if (chdir ("/") < 0)
     die_errno (errno, "chdir to /");
 
-  close (st->root_fd);
-  st->root_fd = -1;
+  reopen_root (st);
 }
 
 static void
@@ -464,8 +486,10 @@ run_rootfs_step (struct step *s, struct init_state *st)
       if (mount (NULL, "/", NULL, (unsigned long) parse_long (s->argv[1], "flags"), NULL) < 0)
         die_errno (errno, "set the propagation of the container's mounts");
     }
-  else if (strcmp (name, "stage") == 0 && s->argc == 2)
-    stage_step (s, st);
+  else if (strcmp (name, "stage-open") == 0 && s->argc == 2)
+    stage_open_step (s);
+  else if (strcmp (name, "stage") == 0)
+    stage_step (st);
   else if (strcmp (name, "root-overlay") == 0 && s->argc >= 6)
     root_overlay_step (s, st);
   else if (strcmp (name, "root-fd") == 0 && s->argc == 2)

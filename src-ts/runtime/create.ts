@@ -29,7 +29,7 @@ import { InitProcess } from './init-process';
 import { deviceSteps, MS, mountSteps } from './mounts';
 import { Plan, type Step } from './plan';
 import { credentialSteps, programSteps, rlimitSteps } from './process-steps';
-import { loadSpec, type Spec } from './spec';
+import { loadSpec, type IdMapping, type Spec } from './spec';
 import {
   claimDir,
   fifoPath,
@@ -68,6 +68,17 @@ function namespacePlan(spec: Spec): { join: [string, string][]; fresh: string[] 
     else fresh.add(ns.type);
   }
   return { join, fresh: [...fresh].filter((t) => t !== 'user') };
+}
+
+/**
+ * Docker asks for ping_group_range `0 2147483647`, which a user namespace refuses because most of
+ * those groups are not mapped in it; the range is narrowed to the groups that are.
+ */
+function sysctlValue(key: string, value: string, gids: IdMapping[]): string {
+  if (key !== 'net.ipv4.ping_group_range') return value;
+  const [low, high] = value.trim().split(/\s+/).map(Number);
+  const last = Math.max(...gids.map((m) => m.containerID + m.size - 1));
+  return `${Math.min(low, last)} ${Math.min(high, last)}`;
 }
 
 function writePidFile(file: string, pid: number): void {
@@ -224,7 +235,7 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
     };
     const seccomp = seccompSteps(spec.linux?.seccomp, true);
     const plan = new Plan();
-    plan.add('fifo-open', fifo);
+    plan.add('fifo-open', fifo).add('stage-open', dir);
     if (o.consoleSocket) plan.add('console-connect', path.resolve(o.consoleSocket));
     for (const f of procsFiles(cgroups)) plan.add('cgroup', f);
     if (proc.oomScoreAdj !== undefined) plan.add('oom-score-adj', proc.oomScoreAdj);
@@ -235,21 +246,23 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
       .add('fork')
       .add('await', 'go')
       .add('setsid');
-    plan.add('propagation', MS.PRIVATE | MS.REC).add('stage', path.join(dir, 'mnt'));
+    plan.add('propagation', MS.PRIVATE | MS.REC).add('stage');
     plan.addAll(root.steps);
     plan.addAll(mountSteps(spec.mounts ?? [], mctx));
     for (const s of specials) {
       plan.add('mount-fd', pass(openIdmappedTree(s.source, usernsFd)), s.destination, 'd', 0);
     }
     plan.addAll(deviceSteps(spec.linux?.devices ?? [], log));
-    for (const p of spec.linux?.maskedPaths ?? []) plan.add('mask', p);
-    for (const p of spec.linux?.readonlyPaths ?? []) plan.add('readonly', p);
     plan.add(o.noPivot ? 'move-root' : 'pivot');
     if (propagationFlags(spec) !== (MS.PRIVATE | MS.REC))
       plan.add('propagation', propagationFlags(spec));
     if (spec.hostname && ns.fresh.includes('uts')) plan.add('hostname', spec.hostname);
     if (spec.domainname && ns.fresh.includes('uts')) plan.add('domainname', spec.domainname);
-    for (const [k, v] of Object.entries(spec.linux?.sysctl ?? {})) plan.add('sysctl', k, v);
+    for (const [k, v] of Object.entries(spec.linux?.sysctl ?? {})) {
+      plan.add('sysctl', k, sysctlValue(k, v, gidMappings));
+    }
+    for (const p of spec.linux?.readonlyPaths ?? []) plan.add('readonly', p);
+    for (const p of spec.linux?.maskedPaths ?? []) plan.add('mask', p);
     if (proc.terminal) {
       const size = proc.consoleSize ?? { height: 0, width: 0 };
       plan.add('console', size.height, size.width, 'bind');
