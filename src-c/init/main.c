@@ -240,18 +240,30 @@ ns_flag (const char *name)
   die ("unknown namespace type `%s`", name);
 }
 
+/* join TYPE PATH [TYPE PATH]...: opens every namespace first, because joining a mount namespace
+ * changes what later paths under /proc resolve to, then joins them in the order given.  */
 static void
-join_namespace (const char *type, const char *path)
+join_namespaces (struct step *s)
 {
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  int fds[16];
+  int n = (s->argc - 1) / 2;
 
-  if (fd < 0)
-    die_errno (errno, "open the %s namespace `%s`", type, path);
+  if ((s->argc - 1) % 2 != 0 || n > 16)
+    die ("malformed join step with %d fields", s->argc - 1);
 
-  if (setns (fd, ns_flag (type)) < 0)
-    die_errno (errno, "join the %s namespace `%s`", type, path);
+  for (int i = 0; i < n; i++)
+    {
+      fds[i] = open (s->argv[2 + 2 * i], O_RDONLY | O_CLOEXEC);
+      if (fds[i] < 0)
+        die_errno (errno, "open the %s namespace `%s`", s->argv[1 + 2 * i], s->argv[2 + 2 * i]);
+    }
 
-  close (fd);
+  for (int i = 0; i < n; i++)
+    {
+      if (setns (fds[i], ns_flag (s->argv[1 + 2 * i])) < 0)
+        die_errno (errno, "join the %s namespace `%s`", s->argv[1 + 2 * i], s->argv[2 + 2 * i]);
+      close (fds[i]);
+    }
 }
 
 /* Becomes root of the user namespace just joined: unmapped IDs would make every file this process
@@ -323,8 +335,8 @@ run_core_step (struct step *s, struct init_state *st)
     write_proc_file (s->argv[1], "0");
   else if (strcmp (name, "oom-score-adj") == 0 && s->argc == 2)
     write_proc_file ("/proc/self/oom_score_adj", s->argv[1]);
-  else if (strcmp (name, "join") == 0 && s->argc == 3)
-    join_namespace (s->argv[1], s->argv[2]);
+  else if (strcmp (name, "join") == 0)
+    join_namespaces (s);
   else if (strcmp (name, "userns-fd") == 0 && s->argc == 2)
     {
       int fd = (int) parse_long (s->argv[1], "fd");

@@ -133,6 +133,23 @@ function controllerDir(set: CgroupSet, controller: string): string | undefined {
   return h && dirOf(h, set.path);
 }
 
+/**
+ * Rules added after the config's, as runc does: managers such as Docker leave out the terminal
+ * devices and mknod permission that every container is expected to have.
+ */
+const defaultDeviceRules: NonNullable<Resources['devices']> = [
+  { allow: true, type: 'c', access: 'm' },
+  { allow: true, type: 'b', access: 'm' },
+  ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2]].map(([major, minor]) => ({
+    allow: true,
+    type: 'c',
+    major,
+    minor,
+    access: 'rwm',
+  })),
+  { allow: true, type: 'c', major: 136, access: 'rwm' },
+];
+
 export function applyResources(set: CgroupSet, r: Resources | undefined, log: Logger): void {
   if (!r) return;
   if (isUnified(set.hierarchies)) return applyV2(dirOf(set.hierarchies[0], set.path), r);
@@ -156,7 +173,7 @@ export function applyResources(set: CgroupSet, r: Resources | undefined, log: Lo
   }
   const devices = controllerDir(set, 'devices');
   if (devices) {
-    for (const d of r.devices ?? []) {
+    for (const d of [...(r.devices ?? []), ...defaultDeviceRules]) {
       const type = d.type ?? 'a';
       const major = d.major === undefined || d.major < 0 ? '*' : d.major;
       const minor = d.minor === undefined || d.minor < 0 ? '*' : d.minor;

@@ -239,7 +239,7 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
     if (o.consoleSocket) plan.add('console-connect', path.resolve(o.consoleSocket));
     for (const f of procsFiles(cgroups)) plan.add('cgroup', f);
     if (proc.oomScoreAdj !== undefined) plan.add('oom-score-adj', proc.oomScoreAdj);
-    for (const [type, p] of ns.join) plan.add('join', type, p);
+    if (ns.join.length > 0) plan.add('join', ...ns.join.flat());
     plan.add('userns-fd', usernsChildFd).add('become-root');
     plan
       .add('unshare', ...ns.fresh)

@@ -33,6 +33,7 @@ const nsNames: Record<string, string> = {
   net: 'network',
   pid: 'pid',
   mnt: 'mount',
+  user: 'user',
 };
 
 function sameNamespace(pid: number, ns: string): boolean {
@@ -80,10 +81,13 @@ export async function execProcess(o: ExecOptions): Promise<{ pid: number; status
   if (o.consoleSocket) plan.add('console-connect', path.resolve(o.consoleSocket));
   for (const f of procsFiles(s.cgroups)) plan.add('cgroup', f);
   if (p.oomScoreAdj !== undefined) plan.add('oom-score-adj', p.oomScoreAdj);
-  for (const ns of joinOrder) {
-    if (!sameNamespace(s.pid, ns)) plan.add('join', nsNames[ns], `/proc/${s.pid}/ns/${ns}`);
+  const join: string[] = [];
+  for (const ns of [...joinOrder, 'user']) {
+    if (!sameNamespace(s.pid, ns)) join.push(nsNames[ns], `/proc/${s.pid}/ns/${ns}`);
   }
-  plan.add('join', 'user', `/proc/${s.pid}/ns/user`);
+  // Files the process makes before it takes its own user (its terminal among them) need an
+  // owner the container maps; host root is not one.
+  plan.add('join', ...join).add('become-root');
   plan.add('fork', ...(o.detach ? [] : ['wait']));
   if (p.terminal) {
     const size = p.consoleSize ?? { height: 0, width: 0 };
