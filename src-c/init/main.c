@@ -15,6 +15,8 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <grp.h>
+#include <linux/keyctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -366,6 +368,13 @@ run_core_step (struct step *s, struct init_state *st)
       close (st->sync_fd);
       st->sync_fd = -1;
       sync_fd = -1;
+    }
+  else if (strcmp (name, "new-keyring") == 0)
+    {
+      /* A session keyring of its own, so that the container does not see or fill the caller's;
+       * kernels built without keys are fine.  */
+      if (syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+        die_errno (errno, "join a new session keyring");
     }
   else if (strcmp (name, "pdeathsig") == 0)
     {

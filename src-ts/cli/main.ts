@@ -76,7 +76,7 @@ function program(): Command {
     .option('--pid-file <file>', 'write the init PID here')
     .option('--console-socket <path>', 'unix socket that receives the terminal master')
     .option('--no-pivot', 'chroot instead of pivot_root')
-    .option('--no-new-keyring', 'accepted; the container keeps the session keyring')
+    .option('--no-new-keyring', "keep the caller's session keyring")
     .option('--preserve-fds <n>', 'accepted; extra fds are not passed on', '0')
     .option('-d, --detach', 'accepted; create always detaches')
     .action(async (id: string, o, cmd: Command) => {
@@ -88,6 +88,7 @@ function program(): Command {
         pidFile: o.pidFile,
         consoleSocket: o.consoleSocket,
         noPivot: o.pivot === false,
+        noNewKeyring: o.newKeyring === false,
         systemdCgroup: g.systemdCgroup,
         log: logger,
       });

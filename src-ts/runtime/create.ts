@@ -47,6 +47,7 @@ export interface CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   noPivot?: boolean;
+  noNewKeyring?: boolean;
   systemdCgroup?: boolean;
   log: Logger;
 }
