@@ -62,6 +62,7 @@ function program(): Command {
     .addOption(new Option('--rootless <value>', 'accepted for compatibility').hideHelp())
     .option('-v, --version', 'print the version')
     .showHelpAfterError(false)
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeErr: () => {} })
     .hook('preAction', (_, action) => {
@@ -133,6 +134,7 @@ function program(): Command {
     .option('--cwd <dir>', 'working directory', '/')
     .option('-e, --env <var...>', 'environment variables')
     .option('-u, --user <uid[:gid]>', 'user to run as', '0:0')
+    .passThroughOptions()
     .action(async (id: string, command: string[], o, cmd: Command) => {
       exitCodeOnError = 255;
       const g = globals(cmd);
@@ -199,18 +201,24 @@ function printVersion(): void {
   process.stdout.write(`sysbox-runc version ${version}\ncommit: ${version}\nspec: 1.0.2-dev\n`);
 }
 
+/** `--version` counts only among the global flags, before the subcommand. */
+function asksVersion(p: Command, args: string[]): boolean {
+  const names = new Set(p.commands.map((c) => c.name()));
+  for (const a of args) {
+    if (names.has(a)) return false;
+    if (a === '--version' || a === '-v') return true;
+  }
+  return false;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const args = argv.slice(2);
-  if (args.includes('--version') || args.includes('-v')) {
-    const sub = args.findIndex((a) => !a.startsWith('-'));
-    const flag = args.findIndex((a) => a === '--version' || a === '-v');
-    if (sub < 0 || flag < sub) {
-      printVersion();
-      return 0;
-    }
+  const p = program();
+  if (asksVersion(p, argv.slice(2))) {
+    printVersion();
+    return 0;
   }
   try {
-    await program().parseAsync(argv);
+    await p.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     const e = err as { code?: string; message?: string; exitCode?: number };

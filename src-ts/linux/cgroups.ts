@@ -140,7 +140,15 @@ function controllerDir(set: CgroupSet, controller: string): string | undefined {
 const defaultDeviceRules: NonNullable<Resources['devices']> = [
   { allow: true, type: 'c', access: 'm' },
   { allow: true, type: 'b', access: 'm' },
-  ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2]].map(([major, minor]) => ({
+  ...[
+    [1, 3],
+    [1, 5],
+    [1, 7],
+    [1, 8],
+    [1, 9],
+    [5, 0],
+    [5, 2],
+  ].map(([major, minor]) => ({
     allow: true,
     type: 'c',
     major,

@@ -1,0 +1,280 @@
+'use strict';
+// The runc-compatible command line on bundles: state JSON, pid files, exit codes, log lines,
+// and errors that leave nothing behind.
+const t = require('tap');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { makeBundle, makeRoot, runc, hostMounts, waitFor, repo } = require('./helpers');
+
+const cli = path.join(repo, 'lib', 'cli', 'main.js');
+
+function state(root, id) {
+  const r = runc(root, ['state', id]);
+  return r.status === 0 ? JSON.parse(r.stdout) : null;
+}
+
+function logLines(file) {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+
+/**
+ * create with the container's standard output and error sent to files: the container keeps them
+ * open after create exits, so pipes would hold the test until the container ends.
+ */
+function createWithOutput(root, bundle, id, extra = []) {
+  const out = path.join(bundle, `${id}.stdout`);
+  const err = path.join(bundle, `${id}.stderr`);
+  const outFd = fs.openSync(out, 'w');
+  const errFd = fs.openSync(err, 'w');
+  const args = [cli, '--root', root, 'create', '--bundle', bundle, ...extra, id];
+  const r = spawnSync(process.execPath, args, { stdio: ['ignore', outFd, errFd], timeout: 60000 });
+  fs.closeSync(outFd);
+  fs.closeSync(errFd);
+  return { status: r.status, stderr: fs.readFileSync(err, 'utf8'), out };
+}
+
+function cgroupDir(id) {
+  return `/sys/fs/cgroup/memory/sysbox/${id}`;
+}
+
+t.test('--version prints a runc-style version', async (t) => {
+  const r = runc('/tmp', ['--version']);
+  t.equal(r.status, 0);
+  t.match(r.stdout, /^sysbox-runc version \S+\ncommit: \S+\nspec: 1\.0\.2-dev\n/);
+});
+
+t.test('create, start, state and delete follow the OCI lifecycle', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['sh', '-c', 'echo hello from $(hostname); cat /proc/self/uid_map']);
+  const pidFile = path.join(bundle, 'init.pid');
+  const log = path.join(bundle, 'log.json');
+  const before = hostMounts();
+  const r = createWithOutput(root, bundle, 'life', ['--pid-file', pidFile]);
+  t.equal(r.status, 0, r.stderr);
+
+  const created = state(root, 'life');
+  t.equal(created.status, 'created');
+  t.equal(created.id, 'life');
+  t.equal(created.bundle, bundle);
+  t.equal(created.ociVersion, '1.0.2');
+  const pidText = fs.readFileSync(pidFile, 'utf8');
+  t.match(pidText, /^\d+$/, 'pid file holds digits only, no newline');
+  t.equal(Number(pidText), created.pid);
+  const uidMap = fs.readFileSync(`/proc/${created.pid}/uid_map`, 'utf8').trim().split(/\s+/);
+  t.equal(uidMap[0], '0');
+  t.not(uidMap[1], '0', 'container root is not host root');
+  t.ok(Number(uidMap[2]) >= 65536, 'at least 65536 IDs are mapped');
+
+  const s = spawnSync(process.execPath, [
+    cli,
+    '--root',
+    root,
+    '--log',
+    log,
+    '--log-format',
+    'json',
+    'start',
+    'life',
+  ]);
+  t.equal(s.status, 0);
+  t.ok(
+    await waitFor(() => state(root, 'life')?.status === 'stopped'),
+    'the process ran and exited',
+  );
+  t.equal(state(root, 'life').pid, 0, 'a stopped container reports pid 0');
+  const output = fs.readFileSync(r.out, 'utf8');
+  t.match(output, /^hello from sysbox-test\n/);
+  t.match(
+    output,
+    /^\s+0\s+[1-9]\d*\s+\d+$/m,
+    'uid_map seen inside maps root to a non-zero host ID',
+  );
+  t.ok(
+    logLines(log).every((l) => l.level && l.msg && l.time),
+    'log lines are runc-style JSON',
+  );
+
+  t.equal(runc(root, ['delete', 'life']).status, 0);
+  t.equal(state(root, 'life'), null);
+  t.notOk(fs.existsSync(path.join(root, 'life')), 'no state directory is left');
+  t.notOk(fs.existsSync(cgroupDir('life')), 'no cgroup is left');
+  t.same(hostMounts(), before, 'no mount is left on the host');
+});
+
+t.test('kill, ps and exec act on a running container', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['sleep', '1000']);
+  t.equal(createWithOutput(root, bundle, 'busy').status, 0);
+  t.equal(runc(root, ['start', 'busy']).status, 0);
+  t.equal(state(root, 'busy').status, 'running');
+
+  const pids = JSON.parse(runc(root, ['ps', '--format', 'json', 'busy']).stdout);
+  t.ok(pids.includes(state(root, 'busy').pid), 'ps lists the init');
+
+  const e = runc(root, ['exec', 'busy', 'sh', '-c', 'echo $$; id -u; cat /proc/1/cmdline']);
+  t.equal(e.status, 0, e.stderr);
+  t.match(e.stdout, /^\d+\n0\nsleep\u00001000\u0000$/, 'exec runs as root in the container');
+  const failing = runc(root, ['exec', 'busy', 'sh', '-c', 'exit 3']);
+  t.equal(failing.status, 3, 'exec returns the exit status of the process');
+
+  const d = runc(root, ['delete', 'busy']);
+  t.not(d.status, 0, 'a running container is not deleted without --force');
+  t.match(d.stderr, /running/);
+
+  t.equal(runc(root, ['kill', 'busy', 'KILL']).status, 0);
+  t.ok(await waitFor(() => state(root, 'busy').status === 'stopped'));
+  const k = runc(root, ['kill', 'busy', '9']);
+  t.equal(k.status, 1);
+  t.match(k.stderr, /container not running/);
+  t.equal(runc(root, ['delete', 'busy']).status, 0);
+});
+
+t.test('delete --force removes a created container and its process', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['true']);
+  t.equal(createWithOutput(root, bundle, 'waiting').status, 0);
+  const pid = state(root, 'waiting').pid;
+  t.equal(runc(root, ['delete', '--force', 'waiting']).status, 0);
+  t.notOk(
+    fs.existsSync(`/proc/${pid}/cmdline`) &&
+      fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] !== 'Z',
+  );
+  t.notOk(fs.existsSync(path.join(root, 'waiting')));
+});
+
+t.test('an unknown id is an error that says it does not exist', async (t) => {
+  const root = makeRoot(t);
+  const log = path.join(root, 'log.json');
+  for (const args of [
+    ['state', 'ghost'],
+    ['start', 'ghost'],
+    ['kill', 'ghost'],
+    ['delete', 'ghost'],
+  ]) {
+    const r = spawnSync(
+      process.execPath,
+      [cli, '--root', root, '--log', log, '--log-format', 'json', ...args],
+      {
+        encoding: 'utf8',
+      },
+    );
+    t.equal(r.status, 1, `${args[0]} exits 1`);
+    t.match(r.stderr, /container "ghost" does not exist/);
+    const last = logLines(log).pop();
+    t.equal(last.level, 'error');
+    t.match(last.msg, /does not exist/);
+  }
+});
+
+/** Runs a create that must fail and checks that it left nothing behind. */
+function failedCreate(t, root, bundle, id, pattern) {
+  const before = hostMounts();
+  const log = path.join(root, `${id}.log`);
+  const r = spawnSync(
+    process.execPath,
+    [cli, '--root', root, '--log', log, '--log-format', 'json', 'create', '--bundle', bundle, id],
+    { encoding: 'utf8', timeout: 60000 },
+  );
+  t.equal(r.status, 1, 'exit status 1');
+  t.match(r.stderr, pattern, 'stderr names the problem');
+  t.equal(r.stderr.trim().split('\n').length, 1, 'one line on stderr');
+  t.match(logLines(log).pop(), { level: 'error', msg: pattern }, 'the log ends with the error');
+  t.notOk(fs.existsSync(path.join(root, id)), 'no state directory');
+  t.notOk(fs.existsSync(cgroupDir(id)), 'no cgroup');
+  t.same(hostMounts(), before, 'no mount');
+}
+
+t.test('a malformed config.json fails cleanly', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['true']);
+  fs.writeFileSync(path.join(bundle, 'config.json'), '{"ociVersion": "1.0.2", "process": ');
+  failedCreate(t, root, bundle, 'broken', /config\.json is not valid JSON/);
+});
+
+t.test('a missing rootfs fails cleanly', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['true']);
+  fs.rmSync(path.join(bundle, 'rootfs'), { recursive: true });
+  failedCreate(t, root, bundle, 'norootfs', /rootfs .*rootfs.* does not exist/);
+});
+
+t.test('a missing program fails at create, not at start', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['no-such-program']);
+  failedCreate(t, root, bundle, 'noprog', /no-such-program.*executable file not found/);
+});
+
+t.test('a duplicate id is refused and the first container is untouched', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['sleep', '1000']);
+  t.equal(createWithOutput(root, bundle, 'twice').status, 0);
+  const first = state(root, 'twice');
+  const r = runc(root, ['create', '--bundle', bundle, 'twice']);
+  t.equal(r.status, 1);
+  t.match(r.stderr, /container with id \\?"twice\\?" already exists/);
+  t.same(state(root, 'twice'), first, 'the first container is unchanged');
+  t.equal(runc(root, ['delete', '--force', 'twice']).status, 0);
+});
+
+t.test('an invalid id is refused', async (t) => {
+  const root = makeRoot(t);
+  const r = runc(root, ['state', '../etc']);
+  t.equal(r.status, 1);
+  t.match(r.stderr, /invalid container id/);
+});
+
+t.test('list shows containers and their status', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['true']);
+  t.equal(createWithOutput(root, bundle, 'listed').status, 0);
+  const list = JSON.parse(runc(root, ['list', '--format', 'json']).stdout);
+  t.match(list, [{ id: 'listed', status: 'created' }]);
+  t.equal(runc(root, ['list', '-q']).stdout, 'listed\n');
+});
+
+t.test('a container reaches no host file and no host-global setting', async (t) => {
+  const root = makeRoot(t);
+  const secret = path.join(os.tmpdir(), `sysbox-host-secret-${process.pid}`);
+  fs.writeFileSync(secret, 'secret');
+  t.teardown(() => fs.rmSync(secret, { force: true }));
+  const hostname = os.hostname();
+  const panic = fs.readFileSync('/proc/sys/kernel/panic', 'utf8');
+  const probes = [
+    `cat ${secret}`,
+    'mknod /tmp/disk b 254 0 && cat /tmp/disk',
+    'mkdir -p /mnt && mount -t ext4 /dev/vda /mnt',
+    'mount -o remount,rw /proc/sys; echo 7 > /proc/sys/kernel/panic',
+    'echo 1 > /proc/sysrq-trigger',
+    `kill -0 ${process.pid}`,
+    'ls /proc/1/root/../../../ | grep -q sysbox-host-secret',
+    // Mounting its own cgroup hierarchy is allowed, but shows only its own cgroup: no
+    // release_agent, which lives at the hierarchy's root.
+    'mkdir -p /mnt && mount -t cgroup -o memory none /mnt && ls /mnt/release_agent',
+    'echo 4 > /sys/fs/cgroup/pids/pids.max',
+    'echo -1 > /sys/fs/cgroup/memory/memory.limit_in_bytes',
+  ];
+  const script = probes
+    .map((p, i) => `if (${p}) >/dev/null 2>&1; then echo HOLE ${i}; fi`)
+    .join('\n');
+  const bundle = makeBundle(
+    t,
+    ['sh', '-c', script + '\nhostname changed-inside; echo done'],
+    (c) => {
+      c.linux.resources = { pids: { limit: 100 }, memory: { limit: 256 * 1024 * 1024 } };
+    },
+  );
+  const r = createWithOutput(root, bundle, 'probe');
+  t.equal(r.status, 0, r.stderr);
+  t.equal(runc(root, ['start', 'probe']).status, 0);
+  t.ok(await waitFor(() => state(root, 'probe')?.status === 'stopped'));
+  const out = fs.readFileSync(r.out, 'utf8');
+  t.equal(out, 'done\n', 'every probe was denied');
+  t.equal(os.hostname(), hostname, 'the host name is unchanged');
+  t.equal(fs.readFileSync('/proc/sys/kernel/panic', 'utf8'), panic, 'kernel.panic is unchanged');
+});

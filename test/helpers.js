@@ -1,0 +1,159 @@
+'use strict';
+// Shared by the test files: bundles made from Debian's static busybox, and runners for the CLI
+// and the Docker client. Nothing here keeps state between files.
+const { spawnSync, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const repo = path.resolve(__dirname, '..');
+const cli = path.join(repo, 'lib', 'cli', 'main.js');
+const docker = process.env.DOCKER || '/usr/bin/docker';
+
+/** A rootfs with busybox and its applets, owned by host root as an unpacked image is. */
+function makeRootfs(dir) {
+  for (const d of ['bin', 'proc', 'sys', 'dev', 'etc', 'tmp', 'root']) {
+    fs.mkdirSync(path.join(dir, d), { recursive: true });
+  }
+  fs.copyFileSync('/bin/busybox', path.join(dir, 'bin', 'busybox'));
+  fs.chmodSync(path.join(dir, 'bin', 'busybox'), 0o755);
+  const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n');
+  for (const a of applets.filter((x) => x && x !== 'busybox')) {
+    fs.symlinkSync('busybox', path.join(dir, 'bin', a));
+  }
+  fs.writeFileSync(path.join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  fs.writeFileSync(path.join(dir, 'etc', 'group'), 'root:x:0:\n');
+}
+
+/** The config runc's `spec` makes, trimmed to what a plain container needs. */
+function baseConfig(args) {
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args,
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+      cwd: '/',
+      capabilities: {
+        bounding: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+        effective: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+        permitted: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+      },
+      noNewPrivileges: true,
+    },
+    root: { path: 'rootfs', readonly: false },
+    hostname: 'sysbox-test',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      {
+        destination: '/dev',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+      },
+      {
+        destination: '/dev/pts',
+        type: 'devpts',
+        source: 'devpts',
+        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+      },
+      {
+        destination: '/sys',
+        type: 'sysfs',
+        source: 'sysfs',
+        options: ['nosuid', 'noexec', 'nodev', 'ro'],
+      },
+      {
+        destination: '/sys/fs/cgroup',
+        type: 'cgroup',
+        source: 'cgroup',
+        options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+      },
+    ],
+    linux: {
+      namespaces: [
+        { type: 'pid' },
+        { type: 'network' },
+        { type: 'ipc' },
+        { type: 'uts' },
+        { type: 'mount' },
+      ],
+      maskedPaths: ['/proc/kcore', '/proc/keys', '/sys/firmware'],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}
+
+/** Makes a bundle under a fresh temporary directory; `edit` may change the config. */
+function makeBundle(t, args, edit) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-test-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  makeRootfs(path.join(dir, 'rootfs'));
+  const config = baseConfig(args);
+  if (edit) edit(config);
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  return dir;
+}
+
+/** A state root of the test's own, removed (with any container left in it) at teardown. */
+function makeRoot(t) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-root-'));
+  t.teardown(() => {
+    for (const id of fs.existsSync(root) ? fs.readdirSync(root) : []) {
+      runc(root, ['delete', '--force', id]);
+    }
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+  return root;
+}
+
+function runc(root, args, opts = {}) {
+  const r = spawnSync(process.execPath, [cli, '--root', root, ...args], {
+    encoding: 'utf8',
+    timeout: 60000,
+    ...opts,
+  });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+function dockerRun(args, opts = {}) {
+  const r = spawnSync(docker, args, { encoding: 'utf8', timeout: 120000, ...opts });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
+}
+
+function dockerReady() {
+  return dockerRun(['info'], { timeout: 15000 }).status === 0;
+}
+
+/** Mount points of the host, to compare before and after. */
+function hostMounts() {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter(Boolean)
+    .sort();
+}
+
+async function waitFor(check, timeoutMs = 20000, stepMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+module.exports = {
+  repo,
+  docker,
+  makeBundle,
+  makeRoot,
+  runc,
+  dockerRun,
+  dockerReady,
+  hostMounts,
+  waitFor,
+};
