@@ -196,9 +196,13 @@ mount_step (struct step *s, struct init_state *st)
   if ((flags & MS_BIND) && (flags & PER_MOUNT_FLAGS))
     remount_bind (target, flags & PER_MOUNT_FLAGS, s->argv[2]);
 
-  if ((flags & PROPAGATION_FLAGS) && mount (NULL, target, NULL, flags & (PROPAGATION_FLAGS | MS_REC),
-                                            NULL) < 0)
-    die_errno (errno, "set the propagation of `%s`", s->argv[2]);
+  if (flags & PROPAGATION_FLAGS)
+    {
+      unsigned long propagation = flags & (PROPAGATION_FLAGS | MS_REC);
+
+      if (mount (NULL, target, NULL, propagation, NULL) < 0)
+        die_errno (errno, "set the propagation of `%s`", s->argv[2]);
+    }
 
   free (target);
   close (fd);

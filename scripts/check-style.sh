@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The project's own conventions that no formatter enforces: lines of at most 100 columns in
+# every source, script and test, and no TODO or FIXME that does not say what resolves it.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+mapfile -t files < <(git ls-files 'src-c/*.c' 'src-c/*.h' 'src-ts/*.ts' 'test/*.js' \
+  'scripts/*.sh' 'test/fixtures/*.sh' 'bench/*' .ci/run bin/sysbox-runc)
+status=0
+
+wide=$(awk 'length > 100 { printf "%s:%d: %d columns\n", FILENAME, FNR, length }' "${files[@]}")
+if [[ -n "$wide" ]]; then
+  echo "check-style: lines over 100 columns:" >&2
+  echo "$wide" >&2
+  status=1
+fi
+
+bare=$(grep -nE '(TODO|FIXME|XXX)([^(A-Za-z]|$)' "${files[@]}" | grep -v XXXXXX || true)
+if [[ -n "$bare" ]]; then
+  echo "check-style: a TODO must name what resolves it:" >&2
+  echo "$bare" >&2
+  status=1
+fi
+exit "$status"

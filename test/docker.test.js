@@ -1,0 +1,157 @@
+'use strict';
+// End to end under a real Docker engine with sysbox-runc as the runtime. Needs the dockerd that
+// scripts/setup.sh starts and the images test/fixtures/build.sh makes.
+const t = require('tap');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { docker, dockerRun, dockerReady, hostMounts, waitFor } = require('./helpers');
+
+const busybox = 'sysbox-test/busybox:latest';
+const system = 'sysbox-test/system:latest';
+const run = ['run', '--runtime=sysbox-runc', '--network', 'none'];
+
+if (!dockerReady()) {
+  t.fail('dockerd does not answer: run scripts/setup.sh first');
+  process.exit(1);
+}
+
+function removeAtEnd(t, id) {
+  t.teardown(() => dockerRun(['rm', '-f', id]));
+}
+
+function inspect(id, format) {
+  return dockerRun(['inspect', '--format', format, id]).stdout.trim();
+}
+
+/** Runs a command under a pseudo-terminal, as a person at a terminal would. */
+function withTerminal(command) {
+  return spawnSync('script', ['-qec', command, '/dev/null'], {
+    encoding: 'utf8',
+    timeout: 60000,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+t.test('docker run --rm prints the output of a plain image', async (t) => {
+  const r = dockerRun([...run, '--rm', busybox, 'echo', 'hi']);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, 'hi\n');
+});
+
+t.test('docker run passes the exit status through', async (t) => {
+  t.equal(dockerRun([...run, '--rm', busybox, 'sh', '-c', 'exit 7']).status, 7);
+});
+
+t.test('docker run -it gives a working terminal', async (t) => {
+  const r = withTerminal(`${docker} ${run.join(' ')} --rm -it ${busybox} sh -c 'tty; echo ok'`);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /\/dev\/pts\/\d+\r?\nok/);
+});
+
+t.test('docker exec works with and without -t', async (t) => {
+  const id = dockerRun([...run, '-d', busybox, 'sleep', '1000']).stdout.trim();
+  removeAtEnd(t, id);
+  const plain = dockerRun(['exec', id, 'sh', '-c', 'id -u; tty || true']);
+  t.equal(plain.status, 0, plain.stderr);
+  t.match(plain.stdout, /^0\nnot a tty\n$/);
+  const tty = withTerminal(`${docker} exec -it ${id} sh -c 'tty; echo $TERM'`);
+  t.equal(tty.status, 0, tty.stderr);
+  t.match(tty.stdout, /\/dev\/pts\/\d+/);
+  t.equal(dockerRun(['exec', id, 'sh', '-c', 'exit 5']).status, 5);
+});
+
+t.test('docker stop ends a container within its timeout', async (t) => {
+  const script = 'trap "exit 0" TERM; while :; do sleep 0.1; done';
+  const id = dockerRun([...run, '-d', busybox, 'sh', '-c', script]).stdout.trim();
+  removeAtEnd(t, id);
+  let started = Date.now();
+  t.equal(dockerRun(['stop', '-t', '10', id]).status, 0);
+  t.ok(Date.now() - started < 5000, 'a process that handles SIGTERM stops at once');
+  t.equal(inspect(id, '{{.State.ExitCode}}'), '0');
+
+  const stubborn = dockerRun([...run, '-d', busybox, 'sleep', '1000']).stdout.trim();
+  removeAtEnd(t, stubborn);
+  started = Date.now();
+  t.equal(dockerRun(['stop', '-t', '2', stubborn]).status, 0);
+  const took = Date.now() - started;
+  t.ok(
+    took >= 1900 && took < 8000,
+    `one that ignores SIGTERM is killed at the timeout (${took} ms)`,
+  );
+  t.equal(inspect(stubborn, '{{.State.Running}}'), 'false');
+});
+
+t.test('docker rm leaves no mounts, state or cgroups behind', async (t) => {
+  const before = hostMounts();
+  const id = dockerRun([...run, '-d', system]).stdout.trim();
+  const upper = inspect(id, '{{.GraphDriver.Data.UpperDir}}');
+  const volumes = path.join(path.dirname(upper), 'sysbox');
+  t.ok(await waitFor(() => fs.existsSync(path.join(volumes, 'var-lib-docker'))));
+  t.equal(dockerRun(['rm', '-f', id]).status, 0);
+  t.notOk(fs.existsSync(`/run/docker/runtime-runc/moby/${id}`), 'no runtime state');
+  t.notOk(fs.existsSync(`/sys/fs/cgroup/memory/docker/${id}`), 'no cgroup');
+  t.notOk(fs.existsSync(volumes), 'no inner-data directory');
+  t.same(hostMounts(), before, 'no mount');
+});
+
+t.test('a system container runs its preloaded inner image', async (t) => {
+  const id = dockerRun(['run', '--runtime=sysbox-runc', '-d', system]).stdout.trim();
+  removeAtEnd(t, id);
+  const up = await waitFor(
+    () => dockerRun(['exec', id, 'docker', 'info']).status === 0,
+    60000,
+    250,
+  );
+  t.ok(up, 'the inner dockerd answers');
+
+  const pid = inspect(id, '{{.State.Pid}}');
+  const map = fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/);
+  t.equal(map[0], '0');
+  t.not(map[1], '0', "the init's first host ID is not 0");
+
+  const images = dockerRun(['exec', id, 'docker', 'images', '--format', '{{.Repository}}']);
+  t.match(images.stdout, /^sysbox-test\/busybox$/m, 'the preloaded image is listed');
+  const inner = dockerRun([
+    'exec',
+    id,
+    'docker',
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    busybox,
+    'echo',
+    'hello inner',
+  ]);
+  t.equal(inner.status, 0, inner.stderr);
+  t.equal(inner.stdout, 'hello inner\n');
+});
+
+t.test('inner data persists across docker stop and start', async (t) => {
+  const id = dockerRun(['run', '--runtime=sysbox-runc', '-d', system]).stdout.trim();
+  removeAtEnd(t, id);
+  const ready = () => dockerRun(['exec', id, 'docker', 'info']).status === 0;
+  t.ok(await waitFor(ready, 60000, 250));
+  const made = dockerRun([
+    'exec',
+    id,
+    'docker',
+    'run',
+    '--network',
+    'none',
+    '--name',
+    'kept',
+    busybox,
+    'sh',
+    '-c',
+    'echo persisted > /data',
+  ]);
+  t.equal(made.status, 0, made.stderr);
+  t.equal(dockerRun(['stop', id]).status, 0);
+  t.equal(dockerRun(['start', id]).status, 0);
+  t.ok(await waitFor(ready, 60000, 250), 'the inner dockerd comes back');
+  const cp = dockerRun(['exec', id, 'docker', 'cp', 'kept:/data', '-']);
+  t.equal(cp.status, 0, cp.stderr);
+  t.match(cp.stdout, /persisted/, "the inner container's file survived");
+});
