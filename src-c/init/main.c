@@ -283,10 +283,14 @@ become_root (void)
     die_errno (errno, "setresuid to root in the container");
 }
 
+static pid_t waited_child;
+
+/* A caller that waits on `sysbox-runc exec` signals it, not the process in the container.  */
 static void
 forward_signal (int sig)
 {
-  (void) sig;
+  if (waited_child > 0)
+    kill (waited_child, sig);
 }
 
 /* Splits off the process that the plan's later steps shape.  Unsharing a PID namespace only
@@ -313,6 +317,7 @@ fork_step (struct step *s)
 
   close (sync_fd);
   sync_fd = -1;
+  waited_child = pid;
   for (int sig = 1; sig < 32; sig++)
     if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
       signal (sig, forward_signal);
