@@ -15,7 +15,12 @@ if [[ -n "$wide" ]]; then
   status=1
 fi
 
-bare=$(grep -nE '(TODO|FIXME|XXX)([^(A-Za-z]|$)' "${files[@]}" | grep -v XXXXXX || true)
+# This file names the marks it looks for, so it is left out of the search.
+others=()
+for f in "${files[@]}"; do
+  [[ "$f" == scripts/check-style.sh ]] || others+=("$f")
+done
+bare=$(grep -nE '(TODO|FIXME|XXX)([^(A-Za-z]|$)' "${others[@]}" | grep -v XXXXXX || true)
 if [[ -n "$bare" ]]; then
   echo "check-style: a TODO must name what resolves it:" >&2
   echo "$bare" >&2
