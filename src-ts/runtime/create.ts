@@ -23,7 +23,7 @@ import {
 import { containerMappings, hostRanges, toHost } from '../linux/idrange';
 import { findMount, overlayLayers } from '../linux/mountinfo';
 import { seccompSteps } from '../linux/seccomp';
-import { prepareSpecialDirs, removeFresh, type SpecialMount } from '../storage/special-dirs';
+import { prepareSpecialDirs, removeFresh } from '../storage/special-dirs';
 import { runHooks } from './hooks';
 import { InitProcess } from './init-process';
 import { deviceSteps, MS, mountSteps } from './mounts';
@@ -166,29 +166,193 @@ function propagationFlags(spec: Spec): number {
   }
 }
 
-export async function createContainer(o: CreateOptions): Promise<ContainerState> {
-  const log = o.log;
-  const bundle = path.resolve(o.bundle);
-  const { spec, rootfs } = loadSpec(bundle);
-  const proc = spec.process!;
-  if (proc.terminal && !o.consoleSocket) {
+function checkTerminal(terminal: boolean, consoleSocket: string | undefined): void {
+  if (terminal && !consoleSocket) {
     throw new SysboxError(
       'EINVAL_ARGUMENT',
       'process.terminal is true but --console-socket is missing',
     );
   }
-  if (!proc.terminal && o.consoleSocket) {
+  if (!terminal && consoleSocket) {
     throw new SysboxError(
       'EINVAL_ARGUMENT',
       '--console-socket given but process.terminal is false',
     );
   }
+}
+
+/**
+ * The fds handed to sysbox-init, numbered as it will see them: fd 3 is the sync socket, the
+ * rest follow in the order passed. The runtime closes its copies once sysbox-init has them.
+ */
+class PassedFds {
+  readonly list: number[] = [];
+  private readonly held = new Set<number>();
+
+  /** Keeps an fd to be closed with the passed ones, whether or not it is passed. */
+  hold(fd: number): number {
+    this.held.add(fd);
+    return fd;
+  }
+
+  pass(fd: number): number {
+    this.list.push(fd);
+    return 3 + this.list.length;
+  }
+
+  closeAll(): void {
+    for (const fd of new Set([...this.list, ...this.held])) fs.closeSync(fd);
+    this.list.length = 0;
+    this.held.clear();
+  }
+}
+
+interface PlanInput {
+  o: CreateOptions;
+  spec: Spec;
+  rootfs: string;
+  dir: string;
+  cgroups: CgroupSet;
+  gidMappings: IdMapping[];
+  usernsFd: number;
+  fds: PassedFds;
+  seccomp: Step[];
+  undo: Undo;
+}
+
+/** Host-side steps: everything sysbox-init must do before it gives up being host root. */
+function hostSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Step[] {
+  const proc = x.spec.process!;
+  const steps: Step[] = [
+    ['fifo-open', fifoPath(x.o.root, x.o.id)],
+    ['stage-open', x.dir],
+  ];
+  if (x.o.consoleSocket) steps.push(['console-connect', path.resolve(x.o.consoleSocket)]);
+  for (const f of procsFiles(x.cgroups)) steps.push(['cgroup', f]);
+  if (proc.oomScoreAdj !== undefined) steps.push(['oom-score-adj', String(proc.oomScoreAdj)]);
+  if (ns.join.length > 0) steps.push(['join', ...ns.join.flat()]);
+  steps.push(['userns-fd', String(x.fds.pass(x.usernsFd))], ['become-root']);
+  steps.push(['unshare', ...ns.fresh], ['fork'], ['await', 'go'], ['setsid']);
+  if (!x.o.noNewKeyring) steps.push(['new-keyring']);
+  return steps;
+}
+
+/** Steps of the container's PID 1 that build its root, up to and including the switch to it. */
+async function rootSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Promise<Step[]> {
+  const pass = (fd: number): number => x.fds.pass(fd);
+  const root = rootfsSteps(x.rootfs, x.usernsFd, pass);
+  const steps: Step[] = [['propagation', String(MS.PRIVATE | MS.REC)], ['stage'], ...root.steps];
+  const mctx = {
+    usernsFd: x.usernsFd,
+    pass,
+    newPidNs: ns.fresh.includes('pid'),
+    newNetNs: ns.fresh.includes('network'),
+    newIpcNs: ns.fresh.includes('ipc'),
+    cgroups: x.cgroups,
+    log: x.o.log,
+  };
+  steps.push(...mountSteps(x.spec.mounts ?? [], mctx));
+  if (root.upper) {
+    const configured = new Set(
+      (x.spec.mounts ?? []).map((m) => path.posix.normalize(m.destination)),
+    );
+    const specials = await prepareSpecialDirs(root.upper, x.rootfs, configured, x.o.log);
+    x.undo.push(() => removeFresh(specials));
+    for (const s of specials) {
+      const fd = pass(openIdmappedTree(s.source, x.usernsFd));
+      steps.push(['mount-fd', String(fd), s.destination, 'd', '0']);
+    }
+  }
+  steps.push(...deviceSteps(x.spec.linux?.devices ?? [], x.o.log));
+  steps.push([x.o.noPivot ? 'move-root' : 'pivot']);
+  return steps;
+}
+
+/** Steps after the switch to the new root, up to the exec of the container's process. */
+function finishSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Step[] {
+  const { spec } = x;
+  const proc = spec.process!;
+  const steps: Step[] = [];
+  const propagation = propagationFlags(spec);
+  if (propagation !== (MS.PRIVATE | MS.REC)) steps.push(['propagation', String(propagation)]);
+  if (spec.hostname && ns.fresh.includes('uts')) steps.push(['hostname', spec.hostname]);
+  if (spec.domainname && ns.fresh.includes('uts')) steps.push(['domainname', spec.domainname]);
+  for (const [k, v] of Object.entries(spec.linux?.sysctl ?? {})) {
+    steps.push(['sysctl', k, sysctlValue(k, v, x.gidMappings)]);
+  }
+  for (const p of spec.linux?.readonlyPaths ?? []) steps.push(['readonly', p]);
+  for (const p of spec.linux?.maskedPaths ?? []) steps.push(['mask', p]);
+  if (proc.terminal) {
+    const size = proc.consoleSize ?? { height: 0, width: 0 };
+    steps.push(['console', String(size.height), String(size.width), 'bind']);
+  }
+  if (spec.root?.readonly) steps.push(['root-readonly']);
+  steps.push(...programSteps(proc), ...rlimitSteps(proc), ['ready'], ['fifo-wait']);
+  const nnp = proc.noNewPrivileges ?? false;
+  steps.push(...credentialSteps(proc, x.seccomp, nnp, true, x.o.log));
+  return steps;
+}
+
+async function buildPlan(x: PlanInput): Promise<Plan> {
+  const ns = namespacePlan(x.spec);
+  const plan = new Plan().addAll(hostSteps(x, ns));
+  plan.addAll(await rootSteps(x, ns));
+  return plan.addAll(finishSteps(x, ns));
+}
+
+/**
+ * Starts sysbox-init and sees it through to `ready`: between its fork and its mounts it waits
+ * for the prestart and createRuntime hooks, which Docker uses to set up the network namespace.
+ */
+async function runInit(x: PlanInput, plan: Plan, bundle: string): Promise<number> {
+  const init = InitProcess.start(plan, x.fds.list);
+  try {
+    x.fds.closeAll();
+    const pidText = await init.expect('pid', initTimeoutMs);
+    if (pidText === null) throw new SysboxError('EINIT', 'container init exited before it forked');
+    const pid = Number(pidText);
+    x.undo.push(() => killStray(pid));
+    const hookState = {
+      ociVersion: '1.0.2',
+      id: x.o.id,
+      status: 'created',
+      pid,
+      bundle,
+      annotations: x.spec.annotations ?? {},
+    };
+    runHooks('prestart', x.spec.hooks?.prestart, hookState, x.o.log);
+    runHooks('createRuntime', x.spec.hooks?.createRuntime, hookState, x.o.log);
+    init.send('go');
+    const ready = await init.expect('ready', initTimeoutMs);
+    if (ready === null) throw new SysboxError('EINIT', 'container init exited before it was ready');
+    const status = await init.exitStatus();
+    if (status !== 0) throw new SysboxError('EINIT', `sysbox-init exited with status ${status}`);
+    return pid;
+  } finally {
+    init.close();
+  }
+}
+
+async function killStray(pid: number): Promise<void> {
+  const startTime = procStat(pid)?.startTime;
+  if (startTime === undefined) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+  await waitDead({ pid, pidStartTime: startTime } as ContainerState);
+}
+
+export async function createContainer(o: CreateOptions): Promise<ContainerState> {
+  const bundle = path.resolve(o.bundle);
+  const { spec, rootfs } = loadSpec(bundle);
+  const proc = spec.process!;
+  checkTerminal(proc.terminal ?? false, o.consoleSocket);
   const dir = claimDir(o.root, o.id);
   const undo = new Undo();
   undo.push(() => removeDir(o.root, o.id));
-  const fds: number[] = [];
-  let init: InitProcess | undefined;
-  let pid = 0;
+  const fds = new PassedFds();
   try {
     const ranges = hostRanges();
     const uidMappings = containerMappings(spec.linux?.uidMappings, ranges.uid, 'uid');
@@ -197,109 +361,35 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
     const rootGid = toHost(gidMappings, 0)!;
 
     const cgPath = resolveCgroupPath(spec.linux?.cgroupsPath, o.id, o.systemdCgroup ?? false);
-    const cgroups: CgroupSet = createCgroups(cgPath);
+    const cgroups = createCgroups(cgPath);
     undo.push(() => destroyCgroups(cgroups));
-    applyResources(cgroups, spec.linux?.resources, log);
+    applyResources(cgroups, spec.linux?.resources, o.log);
     delegate(cgroups, rootUid, rootGid);
 
-    const fifo = fifoPath(o.root, o.id);
     fs.mkdirSync(path.join(dir, 'mnt'), { mode: 0o700 });
     fs.chownSync(path.join(dir, 'mnt'), rootUid, rootGid);
-    makeFifo(fifo, rootUid, rootGid);
-
-    const usernsFd = createUserns(uidMappings, gidMappings);
-    fds.push(usernsFd);
-    const passed: number[] = [];
-    const pass = (fd: number): number => {
-      if (fd !== usernsFd) fds.push(fd);
-      passed.push(fd);
-      return 3 + passed.length;
-    };
-    const usernsChildFd = pass(usernsFd);
-
-    const ns = namespacePlan(spec);
-    const root = rootfsSteps(rootfs, usernsFd, pass);
-    const configured = new Set((spec.mounts ?? []).map((m) => path.posix.normalize(m.destination)));
-    let specials: SpecialMount[] = [];
-    if (root.upper) {
-      specials = await prepareSpecialDirs(root.upper, rootfs, configured, log);
-      undo.push(() => removeFresh(specials));
-    }
-    const mctx = {
-      usernsFd,
-      pass,
-      newPidNs: ns.fresh.includes('pid'),
-      newNetNs: ns.fresh.includes('network'),
-      newIpcNs: ns.fresh.includes('ipc'),
-      cgroups,
-      log,
-    };
+    makeFifo(fifoPath(o.root, o.id), rootUid, rootGid);
+    const usernsFd = fds.hold(createUserns(uidMappings, gidMappings));
     const seccomp = seccompSteps(spec.linux?.seccomp, true);
-    const plan = new Plan();
-    plan.add('fifo-open', fifo).add('stage-open', dir);
-    if (o.consoleSocket) plan.add('console-connect', path.resolve(o.consoleSocket));
-    for (const f of procsFiles(cgroups)) plan.add('cgroup', f);
-    if (proc.oomScoreAdj !== undefined) plan.add('oom-score-adj', proc.oomScoreAdj);
-    if (ns.join.length > 0) plan.add('join', ...ns.join.flat());
-    plan.add('userns-fd', usernsChildFd).add('become-root');
-    plan
-      .add('unshare', ...ns.fresh)
-      .add('fork')
-      .add('await', 'go')
-      .add('setsid');
-    plan.add('propagation', MS.PRIVATE | MS.REC).add('stage');
-    plan.addAll(root.steps);
-    plan.addAll(mountSteps(spec.mounts ?? [], mctx));
-    for (const s of specials) {
-      plan.add('mount-fd', pass(openIdmappedTree(s.source, usernsFd)), s.destination, 'd', 0);
-    }
-    plan.addAll(deviceSteps(spec.linux?.devices ?? [], log));
-    plan.add(o.noPivot ? 'move-root' : 'pivot');
-    if (propagationFlags(spec) !== (MS.PRIVATE | MS.REC))
-      plan.add('propagation', propagationFlags(spec));
-    if (spec.hostname && ns.fresh.includes('uts')) plan.add('hostname', spec.hostname);
-    if (spec.domainname && ns.fresh.includes('uts')) plan.add('domainname', spec.domainname);
-    for (const [k, v] of Object.entries(spec.linux?.sysctl ?? {})) {
-      plan.add('sysctl', k, sysctlValue(k, v, gidMappings));
-    }
-    for (const p of spec.linux?.readonlyPaths ?? []) plan.add('readonly', p);
-    for (const p of spec.linux?.maskedPaths ?? []) plan.add('mask', p);
-    if (proc.terminal) {
-      const size = proc.consoleSize ?? { height: 0, width: 0 };
-      plan.add('console', size.height, size.width, 'bind');
-    }
-    if (spec.root?.readonly) plan.add('root-readonly');
-    plan.addAll(programSteps(proc)).addAll(rlimitSteps(proc));
-    plan.add('ready').add('fifo-wait');
-    const nnp = proc.noNewPrivileges ?? false;
-    plan.addAll(credentialSteps(proc, seccomp, nnp, true, log));
-
-    init = InitProcess.start(plan, passed);
-    for (const fd of fds) fs.closeSync(fd);
-    fds.length = 0;
-
-    const pidText = await init.expect('pid', initTimeoutMs);
-    if (pidText === null) throw new SysboxError('EINIT', 'container init exited before it forked');
-    pid = Number(pidText);
-    undo.push(async () => {
-      process.kill(pid, 'SIGKILL');
-      await waitDead({ pid, pidStartTime: procStat(pid)?.startTime ?? 0 } as ContainerState);
-    });
-    const hookState = {
-      ociVersion: '1.0.2',
-      id: o.id,
-      status: 'created',
-      pid,
-      bundle,
-      annotations: spec.annotations ?? {},
+    const input: PlanInput = {
+      o,
+      spec,
+      rootfs,
+      dir,
+      cgroups,
+      gidMappings,
+      usernsFd,
+      fds,
+      seccomp,
+      undo,
     };
-    runHooks('prestart', spec.hooks?.prestart, hookState, log);
-    runHooks('createRuntime', spec.hooks?.createRuntime, hookState, log);
-    init.send('go');
-    const ready = await init.expect('ready', initTimeoutMs);
-    if (ready === null) throw new SysboxError('EINIT', 'container init exited before it was ready');
-    const status = await init.exitStatus();
-    if (status !== 0) throw new SysboxError('EINIT', `sysbox-init exited with status ${status}`);
+    let pid: number;
+    try {
+      const plan = await buildPlan(input);
+      pid = await runInit(input, plan, bundle);
+    } finally {
+      fds.closeAll();
+    }
 
     const state: ContainerState = {
       id: o.id,
@@ -313,20 +403,16 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
       uidMappings,
       gidMappings,
       seccomp,
-      noNewPrivileges: nnp,
+      noNewPrivileges: proc.noNewPrivileges ?? false,
       systemContainer: true,
       hooks: { poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop },
     };
     writeState(o.root, state);
     if (o.pidFile) writePidFile(o.pidFile, pid);
-    log.info(`created container ${o.id} with init ${pid} (root maps to host ${rootUid})`);
+    o.log.info(`created container ${o.id} with init ${pid} (root maps to host ${rootUid})`);
     return state;
   } catch (err) {
-    for (const fd of fds) fs.closeSync(fd);
-    init?.close();
-    await undo.run(log);
+    await undo.run(o.log);
     throw err;
-  } finally {
-    init?.close();
   }
 }
