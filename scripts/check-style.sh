@@ -5,7 +5,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 mapfile -t files < <(git ls-files 'src-c/*.c' 'src-c/*.h' 'src-ts/*.ts' 'test/*.js' \
-  'scripts/*.sh' 'test/fixtures/*.sh' 'bench/*' .ci/run bin/sysbox-runc)
+  'scripts/*.sh' 'test/fixtures/*.sh' 'bench/*' .ci/run)
 status=0
 
 wide=$(awk 'length > 100 { printf "%s:%d: %d columns\n", FILENAME, FNR, length }' "${files[@]}")

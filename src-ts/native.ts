@@ -2,6 +2,7 @@
  * The only module that loads the native addon; `NativeAddon` is its whole surface. Arguments are
  * checked here so that the C side only ever sees well-typed values.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 interface NativeAddon {
@@ -12,16 +13,32 @@ interface NativeAddon {
 
 let addon: NativeAddon | undefined;
 
+/**
+ * Loads build/Release/sysbox.node with process.dlopen. The `bindings` package would search a
+ * dozen build directories; node-gyp builds only Release, and the command's startup snapshot
+ * cannot load modules from node_modules at all.
+ */
 function load(): NativeAddon {
   if (addon === undefined) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    addon = require('bindings')({ bindings: 'sysbox.node', module_root: packageRoot() });
+    const mod = { exports: {} };
+    process.dlopen(mod, path.join(packageRoot(), 'build', 'Release', 'sysbox.node'));
+    addon = mod.exports as NativeAddon;
   }
-  return addon as NativeAddon;
+  return addon;
 }
 
+let root: string | undefined;
+
+/** The package directory (the one holding binding.gyp), found from wherever this code runs. */
 export function packageRoot(): string {
-  return path.resolve(__dirname, '..');
+  if (root === undefined) {
+    let dir = __dirname;
+    while (!fs.existsSync(path.join(dir, 'binding.gyp')) && path.dirname(dir) !== dir) {
+      dir = path.dirname(dir);
+    }
+    root = dir;
+  }
+  return root;
 }
 
 /** Path of the container init program built beside the addon. */

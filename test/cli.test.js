@@ -8,7 +8,7 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { makeBundle, makeRoot, runc, hostMounts, waitFor, repo } = require('./helpers');
 
-const cli = path.join(repo, 'lib', 'cli', 'main.js');
+const cli = path.join(repo, 'lib', 'sysbox-runc.js');
 
 function state(root, id) {
   const r = runc(root, ['state', id]);
@@ -54,7 +54,7 @@ t.test('create, start, state and delete follow the OCI lifecycle', async (t) => 
   const bundle = makeBundle(t, ['sh', '-c', 'echo hello from $(hostname); cat /proc/self/uid_map']);
   const pidFile = path.join(bundle, 'init.pid');
   const log = path.join(bundle, 'log.json');
-  const before = hostMounts();
+  const before = hostMounts([root, bundle]);
   const r = createWithOutput(root, bundle, 'life', ['--pid-file', pidFile]);
   t.equal(r.status, 0, r.stderr);
 
@@ -104,7 +104,7 @@ t.test('create, start, state and delete follow the OCI lifecycle', async (t) => 
   t.equal(state(root, 'life'), null);
   t.notOk(fs.existsSync(path.join(root, 'life')), 'no state directory is left');
   t.notOk(fs.existsSync(cgroupDir('life')), 'no cgroup is left');
-  t.same(hostMounts(), before, 'no mount is left on the host');
+  t.same(hostMounts([root, bundle]), before, 'no mount is left on the host');
 });
 
 t.test('kill, ps and exec act on a running container', async (t) => {
@@ -174,7 +174,7 @@ t.test('an unknown id is an error that says it does not exist', async (t) => {
 
 /** Runs a create that must fail and checks that it left nothing behind. */
 function failedCreate(t, root, bundle, id, pattern) {
-  const before = hostMounts();
+  const before = hostMounts([root, bundle]);
   const log = path.join(root, `${id}.log`);
   const r = spawnSync(
     process.execPath,
@@ -187,7 +187,7 @@ function failedCreate(t, root, bundle, id, pattern) {
   t.match(logLines(log).pop(), { level: 'error', msg: pattern }, 'the log ends with the error');
   t.notOk(fs.existsSync(path.join(root, id)), 'no state directory');
   t.notOk(fs.existsSync(cgroupDir(id)), 'no cgroup');
-  t.same(hostMounts(), before, 'no mount');
+  t.same(hostMounts([root, bundle]), before, 'no mount');
 }
 
 t.test('a malformed config.json fails cleanly', async (t) => {

@@ -7,7 +7,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const repo = path.resolve(__dirname, '..');
-const cli = path.join(repo, 'lib', 'cli', 'main.js');
+const cli = path.join(repo, 'lib', 'sysbox-runc.js');
 const docker = process.env.DOCKER || '/usr/bin/docker';
 
 /** A rootfs with busybox and its applets, owned by host root as an unpacked image is. */
@@ -126,13 +126,16 @@ function dockerReady() {
   return dockerRun(['info'], { timeout: 15000 }).status === 0;
 }
 
-/** Mount points of the host, to compare before and after. */
-function hostMounts() {
+/**
+ * Host mount points under any of `prefixes`, to compare before and after. Only the paths a test
+ * owns are compared, since other containers on the machine may mount and unmount meanwhile.
+ */
+function hostMounts(prefixes) {
   return fs
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4])
-    .filter(Boolean)
+    .filter((m) => m && prefixes.some((p) => m === p || m.startsWith(p + '/')))
     .sort();
 }
 

@@ -231,7 +231,3 @@ export async function main(argv: string[]): Promise<number> {
     logger.close();
   }
 }
-
-if (require.main === module) {
-  main(process.argv).then((code) => process.exit(code));
-}
