@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -297,10 +298,104 @@ make_fifo (napi_env env, napi_callback_info info)
   return NULL;
 }
 
+/* Makes this process the reaper of orphaned descendants, so that `run` can wait for a
+ * container's init after the process that forked it has exited.  */
+static napi_value
+set_child_subreaper (napi_env env, napi_callback_info info)
+{
+  if (prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+    return throw_errno (env, errno, "become a child subreaper", NULL);
+  return NULL;
+}
+
+struct wait_work
+{
+  napi_async_work work;
+  napi_deferred deferred;
+  pid_t pid;
+  int status;
+  int err;
+};
+
+/* Runs on a worker thread: waitpid blocks, and the JavaScript thread must not.  */
+static void
+wait_execute (napi_env env, void *data)
+{
+  struct wait_work *w = data;
+
+  while (waitpid (w->pid, &w->status, 0) < 0)
+    if (errno != EINTR)
+      {
+        w->err = errno;
+        return;
+      }
+}
+
+static void
+wait_complete (napi_env env, napi_status status, void *data)
+{
+  struct wait_work *w = data;
+  napi_value result, code, msg, error;
+  int exit_code;
+
+  if (w->err != 0 || status != napi_ok)
+    {
+      const char *name = strerrorname_np (w->err);
+
+      napi_create_string_utf8 (env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
+      napi_create_string_utf8 (env, strerror (w->err), NAPI_AUTO_LENGTH, &msg);
+      napi_create_error (env, code, msg, &error);
+      napi_reject_deferred (env, w->deferred, error);
+    }
+  else
+    {
+      exit_code = WIFSIGNALED (w->status) ? 128 + WTERMSIG (w->status) : WEXITSTATUS (w->status);
+      napi_create_int32 (env, exit_code, &result);
+      napi_resolve_deferred (env, w->deferred, result);
+    }
+
+  napi_delete_async_work (env, w->work);
+  free (w);
+}
+
+/* Resolves with the exit status of a child (128 + signal if killed), as a shell reports it.  */
+static napi_value
+wait_pid (napi_env env, napi_callback_info info)
+{
+  napi_value argv[1], promise, name;
+  size_t argc = 1;
+  struct wait_work *w;
+  int32_t pid;
+
+  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_int32 (env, argv[0], &pid) != napi_ok || pid <= 0)
+    {
+      napi_throw_type_error (env, "ERR_INVALID_ARG_TYPE", "pid must be a positive integer");
+      return NULL;
+    }
+
+  w = calloc (1, sizeof *w);
+  if (w == NULL)
+    {
+      napi_throw_error (env, "ENOMEM", "out of memory");
+      return NULL;
+    }
+
+  w->pid = pid;
+  NAPI_CALL (env, napi_create_promise (env, &w->deferred, &promise));
+  NAPI_CALL (env, napi_create_string_utf8 (env, "sysbox-wait", NAPI_AUTO_LENGTH, &name));
+  NAPI_CALL (env,
+             napi_create_async_work (env, NULL, name, wait_execute, wait_complete, w, &w->work));
+  NAPI_CALL (env, napi_queue_async_work (env, w->work));
+  return promise;
+}
+
 static napi_value
 init (napi_env env, napi_value exports)
 {
   napi_property_descriptor props[] = {
+    { "setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "waitPid", NULL, wait_pid, NULL, NULL, NULL, napi_enumerable, NULL },
     { "makeFifo", NULL, make_fifo, NULL, NULL, NULL, napi_enumerable, NULL },
     { "createUserns", NULL, create_userns, NULL, NULL, NULL, napi_enumerable, NULL },
     { "openIdmappedTree", NULL, open_idmapped_tree, NULL, NULL, NULL, napi_enumerable, NULL },

@@ -9,6 +9,8 @@ interface NativeAddon {
   createUserns(uidMap: string, gidMap: string): number;
   openIdmappedTree(path: string, usernsFd: number, recursive: boolean): number;
   makeFifo(path: string, uid: number, gid: number): void;
+  setChildSubreaper(): void;
+  waitPid(pid: number): Promise<number>;
 }
 
 let addon: NativeAddon | undefined;
@@ -96,4 +98,15 @@ export function makeFifo(target: string, uid: number, gid: number): void {
     throw new TypeError('uid and gid must be non-negative integers');
   }
   load().makeFifo(target, uid, gid);
+}
+
+/** Makes orphaned descendants of this process its children, so that it can wait for them. */
+export function setChildSubreaper(): void {
+  load().setChildSubreaper();
+}
+
+/** Waits for a child off the JavaScript thread; resolves with its status as a shell gives it. */
+export function waitPid(pid: number): Promise<number> {
+  if (!Number.isInteger(pid) || pid <= 0) throw new TypeError('pid must be a positive integer');
+  return load().waitPid(pid);
 }

@@ -46,6 +46,7 @@ __attribute__ ((noreturn, format (printf, 2, 3))) void die_errno (int err, const
 void set_sync_fd (int fd);
 void sync_send (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void sync_expect (const char *word);
+extern long runtime_pid;
 
 int parse_plan (const char *text, struct plan *plan);
 int run_plan (struct plan *plan, struct init_state *st);

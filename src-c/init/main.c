@@ -114,10 +114,15 @@ sync_send (const char *fmt, ...)
   write_all (sync_fd, line, (size_t) n);
 }
 
+/* The container's init as the runtime's PID namespace numbers it, sent with `go`, for the state
+ * that hooks run from inside the container receive.  */
+long runtime_pid;
+
 void
 sync_expect (const char *word)
 {
   char line[64];
+  size_t wlen = strlen (word);
   size_t len = 0;
 
   while (len < sizeof line - 1)
@@ -137,6 +142,11 @@ sync_expect (const char *word)
     }
 
   line[len] = '\0';
+  if (strncmp (line, word, wlen) == 0 && line[wlen] == ' ')
+    {
+      runtime_pid = parse_long (line + wlen + 1, "pid");
+      return;
+    }
   if (strcmp (line, word) != 0)
     die ("expected `%s` from the runtime, got `%s`", word, line);
 }

@@ -8,10 +8,12 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -19,16 +21,18 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/kernel.h"
 #include "init.h"
 
 static const char *const process_steps[] = {
-  "console-connect", "console", "fifo-open", "fifo-wait", "setsid", "umask",  "rlimit",
-  "bounding",        "user",    "caps",      "nnp",       "cwd",    "arg",    "env",
-  "lookup",          "exec",    "seccomp-init", "seccomp-arch", "seccomp-rule", "seccomp-load",
-  "close-fds",
+  "console-connect", "console",  "fifo-open",    "fifo-listen",  "fifo-wait",    "setsid",
+  "umask",           "rlimit",   "bounding",     "user",         "caps",         "nnp",
+  "cwd",             "arg",      "env",          "lookup",       "exec",         "seccomp-init",
+  "seccomp-arch",    "seccomp-rule", "seccomp-load", "close-fds", "hook",
 };
 
 int
@@ -126,25 +130,39 @@ console_step (struct step *s, struct init_state *st)
   close (slave);
 }
 
+/* Opens the read end without blocking before the runtime is told the container is ready, so
+ * that `start`, which may come at once, finds a reader; its non-blocking open would otherwise
+ * fail with ENXIO.  */
 static void
-fifo_wait (struct init_state *st)
+fifo_listen (struct init_state *st)
 {
-  char path[64], byte;
+  char path[64];
   int fd;
-  ssize_t n;
 
   snprintf (path, sizeof path, "/proc/self/fd/%d", st->fifo_fd);
-  fd = open (path, O_RDONLY | O_CLOEXEC);
+  fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     die_errno (errno, "open the exec fifo");
 
-  do
-    n = read (fd, &byte, 1);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
+  close (st->fifo_fd);
+  st->fifo_fd = fd;
+}
+
+/* Waits for `start`.  poll reports the fifo readable once `start` has written it; before any
+ * writer came, it neither reports data nor hang-up, so it waits.  */
+static void
+fifo_wait (struct init_state *st)
+{
+  struct pollfd pfd = { .fd = st->fifo_fd, .events = POLLIN };
+  char byte;
+
+  while (poll (&pfd, 1, -1) < 0)
+    if (errno != EINTR)
+      die_errno (errno, "wait on the exec fifo");
+
+  if (read (st->fifo_fd, &byte, 1) < 0)
     die_errno (errno, "read the exec fifo");
 
-  close (fd);
   close (st->fifo_fd);
   st->fifo_fd = -1;
 }
@@ -403,6 +421,95 @@ seccomp_step (struct step *s, struct init_state *st)
     die ("malformed plan step `%s`", s->argv[0]);
 }
 
+/* The runtime writes the state before it knows the init's PID; `@PID@` stands in for it.  */
+static const char *
+with_pid (const char *state)
+{
+  const char *at = strstr (state, "@PID@");
+  char *out;
+
+  if (at == NULL)
+    return state;
+  if (asprintf (&out, "%.*s%ld%s", (int) (at - state), state, runtime_pid, at + 5) < 0)
+    die ("out of memory");
+  return out;
+}
+
+/* hook TIMEOUT STATE PATH NARGS ARG... ENV...: runs an OCI hook from inside the container's
+ * namespaces with the container's state on its standard input, as createContainer and
+ * startContainer hooks run.  TIMEOUT is in seconds, 0 for none.  */
+static void
+hook_step (struct step *s)
+{
+  long timeout = parse_long (s->argv[1], "hook timeout");
+  long nargs = parse_long (s->argv[4], "hook argument count");
+  const char *state = s->argv[2];
+  char **argv, **envp;
+  int pipefd[2], status;
+  time_t deadline;
+  pid_t pid;
+
+  if (nargs < 0 || 5 + nargs > s->argc)
+    die ("malformed hook step for `%s`", s->argv[3]);
+
+  argv = calloc ((size_t) nargs + 2, sizeof (char *));
+  envp = calloc ((size_t) (s->argc - 5 - nargs) + 1, sizeof (char *));
+  if (argv == NULL || envp == NULL)
+    die ("out of memory");
+  for (long i = 0; i < nargs; i++)
+    argv[i] = s->argv[5 + i];
+  if (nargs == 0)
+    argv[0] = s->argv[3];
+  for (int i = 5 + (int) nargs, j = 0; i < s->argc; i++, j++)
+    envp[j] = s->argv[i];
+
+  if (pipe2 (pipefd, O_CLOEXEC) < 0)
+    die_errno (errno, "make a pipe for hook `%s`", s->argv[3]);
+
+  pid = fork ();
+  if (pid < 0)
+    die_errno (errno, "fork hook `%s`", s->argv[3]);
+
+  if (pid == 0)
+    {
+      dup2 (pipefd[0], 0);
+      execve (s->argv[3], argv, envp);
+      _exit (127);
+    }
+
+  close (pipefd[0]);
+  state = with_pid (state);
+  if (write (pipefd[1], state, strlen (state)) < 0 && errno != EPIPE)
+    die_errno (errno, "write the state to hook `%s`", s->argv[3]);
+  close (pipefd[1]);
+
+  deadline = time (NULL) + timeout;
+  for (;;)
+    {
+      pid_t r = waitpid (pid, &status, timeout > 0 ? WNOHANG : 0);
+
+      if (r == pid)
+        break;
+      if (r < 0 && errno != EINTR)
+        die_errno (errno, "wait for hook `%s`", s->argv[3]);
+      if (timeout > 0 && time (NULL) > deadline)
+        {
+          kill (pid, SIGKILL);
+          waitpid (pid, NULL, 0);
+          die ("hook `%s` did not finish in %ld s", s->argv[3], timeout);
+        }
+      if (timeout > 0)
+        usleep (10000);
+    }
+
+  if (! WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    die ("hook `%s` failed with status %d", s->argv[3],
+         WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
+
+  free (argv);
+  free (envp);
+}
+
 void
 run_process_step (struct step *s, struct init_state *st)
 {
@@ -420,6 +527,8 @@ run_process_step (struct step *s, struct init_state *st)
       if (st->fifo_fd < 0)
         die_errno (errno, "open the exec fifo `%s`", s->argv[1]);
     }
+  else if (strcmp (name, "fifo-listen") == 0)
+    fifo_listen (st);
   else if (strcmp (name, "fifo-wait") == 0)
     fifo_wait (st);
   else if (strcmp (name, "setsid") == 0)
@@ -459,6 +568,8 @@ run_process_step (struct step *s, struct init_state *st)
     push (&st->env, &st->nenv, s->argv[1]);
   else if (strcmp (name, "lookup") == 0)
     lookup_step (st);
+  else if (strcmp (name, "hook") == 0 && s->argc >= 5)
+    hook_step (s);
   else if (strcmp (name, "close-fds") == 0)
     {
       if (sb_close_range (3, ~0U, SB_CLOSE_RANGE_CLOEXEC) < 0)

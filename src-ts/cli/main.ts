@@ -5,6 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import * as path from 'node:path';
+import { defaultConfigFile, loadRuntimeConfig } from '../config';
 import { SysboxError } from '../errors';
 import { Logger, type LogFormat } from '../log';
 import { createContainer } from '../runtime/create';
@@ -19,12 +20,24 @@ import {
   startContainer,
 } from '../runtime/lifecycle';
 import { defaultRoot } from '../runtime/state';
+import {
+  containerStats,
+  pauseContainer,
+  resumeContainer,
+  updateContainer,
+} from '../runtime/control';
+import { features, writeDefaultSpec } from '../runtime/describe';
+import { runContainer } from '../runtime/run';
+import type { Resources } from '../runtime/spec';
+import * as fs from 'node:fs';
 import type { Process } from '../runtime/spec';
 
 const version = '0.1.0';
 
 interface Globals {
-  root: string;
+  root?: string;
+  config?: string;
+  honorCaps?: boolean;
   log?: string;
   logFormat: LogFormat;
   debug: boolean;
@@ -34,9 +47,27 @@ interface Globals {
 let logger = new Logger(undefined);
 let exitCodeOnError = 1;
 
-function globals(cmd: Command): Globals {
+interface Settings {
+  root: string;
+  logFormat: LogFormat;
+  log?: string;
+  debug: boolean;
+  systemdCgroup: boolean;
+  honorCaps: boolean;
+  idRange?: { start: number; size: number; source: string };
+}
+
+/** Global flags over the config file over built-in defaults. */
+function globals(cmd: Command): Settings {
   const g = cmd.optsWithGlobals() as Globals;
-  return { ...g, root: path.resolve(g.root) };
+  const file = loadRuntimeConfig(g.config);
+  const source = g.config ?? defaultConfigFile;
+  return {
+    ...g,
+    root: path.resolve(g.root ?? file.root ?? defaultRoot),
+    honorCaps: g.honorCaps ?? file.honorCaps ?? false,
+    idRange: file.idRange && { ...file.idRange, source },
+  };
 }
 
 function out(value: unknown): void {
@@ -46,7 +77,9 @@ function out(value: unknown): void {
 function program(): Command {
   const p = new Command('sysbox-runc')
     .description('OCI runtime for system containers')
-    .option('--root <dir>', 'where container state is kept', defaultRoot)
+    .option('--root <dir>', `where container state is kept (default: ${defaultRoot})`)
+    .option('--config <file>', `runtime settings (default: ${defaultConfigFile})`)
+    .option('--honor-caps', 'give processes exactly the capabilities config.json lists')
     .option('--log <file>', 'log file (default: stderr)')
     .addOption(
       new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'),
@@ -90,6 +123,8 @@ function program(): Command {
         consoleSocket: o.consoleSocket,
         noPivot: o.pivot === false,
         noNewKeyring: o.newKeyring === false,
+        honorCaps: g.honorCaps,
+        idRange: g.idRange,
         systemdCgroup: g.systemdCgroup,
         log: logger,
       });
@@ -194,7 +229,125 @@ function program(): Command {
       }
     });
 
+  p.command('run')
+    .description('create and start a container; without --detach, wait for it and delete it')
+    .argument('<id>')
+    .option('-b, --bundle <dir>', 'bundle directory', '.')
+    .option('--pid-file <file>', 'write the init PID here')
+    .option('--console-socket <path>', 'unix socket that receives the terminal master')
+    .option('-d, --detach', 'return once the container runs', false)
+    .option('--no-pivot', 'chroot instead of pivot_root')
+    .option('--no-new-keyring', "keep the caller's session keyring")
+    .action(async (id: string, o, cmd: Command) => {
+      const g = globals(cmd);
+      process.exitCode = await runContainer({
+        root: g.root,
+        id,
+        bundle: o.bundle,
+        pidFile: o.pidFile,
+        consoleSocket: o.consoleSocket,
+        noPivot: o.pivot === false,
+        noNewKeyring: o.newKeyring === false,
+        honorCaps: g.honorCaps,
+        idRange: g.idRange,
+        systemdCgroup: g.systemdCgroup,
+        detach: o.detach,
+        log: logger,
+      });
+    });
+
+  p.command('pause')
+    .description('freeze every process of a container')
+    .argument('<id>')
+    .action((id: string, _o, cmd: Command) => pauseContainer(globals(cmd).root, id, logger));
+
+  p.command('resume')
+    .description('thaw a paused container')
+    .argument('<id>')
+    .action((id: string, _o, cmd: Command) => resumeContainer(globals(cmd).root, id, logger));
+
+  p.command('update')
+    .description("change a container's resource limits")
+    .argument('<id>')
+    .option('-r, --resources <file>', 'LinuxResources JSON; - reads standard input')
+    .option('--memory <bytes>', 'memory limit')
+    .option('--pids-limit <n>', 'maximum number of processes')
+    .option('--cpu-shares <n>', 'relative CPU weight')
+    .option('--cpu-quota <usec>', 'CPU time per period')
+    .option('--cpu-period <usec>', 'CPU accounting period')
+    .action((id: string, o, cmd: Command) => {
+      updateContainer(globals(cmd).root, id, resourcesFrom(o), logger);
+    });
+
+  p.command('events')
+    .description('print resource statistics of a container')
+    .argument('<id>')
+    .option('--stats', 'print statistics once and exit', false)
+    .option('--interval <duration>', 'seconds between statistics', '5s')
+    .action(async (id: string, o, cmd: Command) => {
+      const root = globals(cmd).root;
+      const seconds = parseFloat(String(o.interval));
+      if (!(seconds > 0)) {
+        throw new SysboxError('EINVAL_ARGUMENT', `invalid --interval ${o.interval}: must be > 0`);
+      }
+      for (;;) {
+        process.stdout.write(JSON.stringify(containerStats(root, id)) + '\n');
+        if (o.stats) return;
+        await new Promise((r) => setTimeout(r, seconds * 1000));
+      }
+    });
+
+  p.command('spec')
+    .description('write a config.json for a system container')
+    .option('-b, --bundle <dir>', 'where to write it', '.')
+    .action((o) => {
+      writeDefaultSpec(o.bundle);
+    });
+
+  p.command('features')
+    .description('print the config.json features this runtime supports')
+    .action(() => out(features()));
+
   return p;
+}
+
+function number(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new SysboxError('EINVAL_ARGUMENT', `${flag} must be an integer`);
+  return n;
+}
+
+/** The resources from `--resources` (a file, or - for standard input) and the flags. */
+function resourcesFrom(o: Record<string, string | undefined>): Resources {
+  let r: Resources = {};
+  if (o.resources) {
+    const text = fs.readFileSync(o.resources === '-' ? 0 : o.resources, 'utf8');
+    try {
+      r = JSON.parse(text) as Resources;
+    } catch (err) {
+      throw new SysboxError(
+        'EINVAL_CONFIG',
+        `resources are not valid JSON: ${(err as Error).message}`,
+      );
+    }
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) {
+      throw new SysboxError('EINVAL_CONFIG', 'resources must be a JSON object');
+    }
+  }
+  const memory = number(o.memory, '--memory');
+  if (memory !== undefined) r.memory = { ...r.memory, limit: memory };
+  const pids = number(o.pidsLimit, '--pids-limit');
+  if (pids !== undefined) r.pids = { limit: pids };
+  for (const [flag, key] of [
+    ['cpuShares', 'shares'],
+    ['cpuQuota', 'quota'],
+    ['cpuPeriod', 'period'],
+  ] as const) {
+    const v = number(o[flag], `--${flag}`);
+    if (v !== undefined) r.cpu = { ...r.cpu, [key]: v };
+  }
+  return r;
 }
 
 function printVersion(): void {

@@ -54,9 +54,11 @@ function checkRange(r: IdRange): IdRange {
 }
 
 export function hostRanges(
+  configured?: { start: number; size: number; source: string },
   subuid = '/etc/subuid',
   subgid = '/etc/subgid',
 ): { uid: IdRange; gid: IdRange } {
+  if (configured) return { uid: checkRange(configured), gid: checkRange(configured) };
   const fallback = { ...defaultRange, source: 'the built-in default' };
   return {
     uid: checkRange(readRange(subuid) ?? fallback),

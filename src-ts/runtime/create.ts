@@ -28,7 +28,7 @@ import { runHooks } from './hooks';
 import { InitProcess } from './init-process';
 import { deviceSteps, MS, mountSteps } from './mounts';
 import { Plan, type Step } from './plan';
-import { credentialSteps, programSteps, rlimitSteps } from './process-steps';
+import { credentialSteps, programSteps, rlimitSteps, wantsAllCapabilities } from './process-steps';
 import { loadSpec, type IdMapping, type Spec } from './spec';
 import {
   claimDir,
@@ -48,6 +48,10 @@ export interface CreateOptions {
   consoleSocket?: string;
   noPivot?: boolean;
   noNewKeyring?: boolean;
+  /** Give processes exactly the capabilities config.json lists, as runc does. */
+  honorCaps?: boolean;
+  /** Host IDs for the container instead of the `sysbox` entry of /etc/subuid. */
+  idRange?: { start: number; size: number; source: string };
   systemdCgroup?: boolean;
   log: Logger;
 }
@@ -220,6 +224,37 @@ interface PlanInput {
   undo: Undo;
 }
 
+/**
+ * createContainer and startContainer hooks run inside the container's namespaces, so
+ * sysbox-init runs them; it puts the init's PID into the state where `@PID@` stands.
+ */
+function hookSteps(
+  x: PlanInput,
+  kind: 'createContainer' | 'startContainer',
+  status: string,
+): Step[] {
+  const state = JSON.stringify({
+    ociVersion: '1.0.2',
+    id: x.o.id,
+    status,
+    pid: '@PID@',
+    bundle: path.resolve(x.o.bundle),
+    annotations: x.spec.annotations ?? {},
+  }).replace('"@PID@"', '@PID@');
+  return (x.spec.hooks?.[kind] ?? []).map((h) => {
+    const args = h.args ?? [];
+    return [
+      'hook',
+      String(h.timeout ?? 0),
+      state,
+      h.path,
+      String(args.length),
+      ...args,
+      ...(h.env ?? []),
+    ];
+  });
+}
+
 /** Host-side steps: everything sysbox-init must do before it gives up being host root. */
 function hostSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Step[] {
   const proc = x.spec.process!;
@@ -264,6 +299,7 @@ async function rootSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Pr
     }
   }
   steps.push(...deviceSteps(x.spec.linux?.devices ?? [], x.o.log));
+  steps.push(...hookSteps(x, 'createContainer', 'created'));
   steps.push([x.o.noPivot ? 'move-root' : 'pivot']);
   return steps;
 }
@@ -287,9 +323,17 @@ function finishSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Step[]
     steps.push(['console', String(size.height), String(size.width), 'bind']);
   }
   if (spec.root?.readonly) steps.push(['root-readonly']);
-  steps.push(...programSteps(proc), ...rlimitSteps(proc), ['ready'], ['fifo-wait']);
+  steps.push(
+    ...programSteps(proc),
+    ...rlimitSteps(proc),
+    ['fifo-listen'],
+    ['ready'],
+    ['fifo-wait'],
+  );
+  steps.push(...hookSteps(x, 'startContainer', 'running'));
   const nnp = proc.noNewPrivileges ?? false;
-  steps.push(...credentialSteps(proc, x.seccomp, nnp, true, x.o.log));
+  const allCaps = wantsAllCapabilities(proc, x.o.honorCaps ?? false);
+  steps.push(...credentialSteps(proc, x.seccomp, nnp, allCaps, x.o.log));
   return steps;
 }
 
@@ -322,7 +366,7 @@ async function runInit(x: PlanInput, plan: Plan, bundle: string): Promise<number
     };
     runHooks('prestart', x.spec.hooks?.prestart, hookState, x.o.log);
     runHooks('createRuntime', x.spec.hooks?.createRuntime, hookState, x.o.log);
-    init.send('go');
+    init.send(`go ${pid}`);
     const ready = await init.expect('ready', initTimeoutMs);
     if (ready === null) throw new SysboxError('EINIT', 'container init exited before it was ready');
     const status = await init.exitStatus();
@@ -354,7 +398,7 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
   undo.push(() => removeDir(o.root, o.id));
   const fds = new PassedFds();
   try {
-    const ranges = hostRanges();
+    const ranges = hostRanges(o.idRange);
     const uidMappings = containerMappings(spec.linux?.uidMappings, ranges.uid, 'uid');
     const gidMappings = containerMappings(spec.linux?.gidMappings, ranges.gid, 'gid');
     const rootUid = toHost(uidMappings, 0)!;
@@ -404,7 +448,7 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
       gidMappings,
       seccomp,
       noNewPrivileges: proc.noNewPrivileges ?? false,
-      systemContainer: true,
+      honorCaps: o.honorCaps ?? false,
       hooks: { poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop },
     };
     writeState(o.root, state);

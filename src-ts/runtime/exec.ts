@@ -11,7 +11,7 @@ import type { Logger } from '../log';
 import { procsFiles } from '../linux/cgroups';
 import { InitProcess } from './init-process';
 import { Plan } from './plan';
-import { credentialSteps, programSteps, rlimitSteps } from './process-steps';
+import { credentialSteps, programSteps, rlimitSteps, wantsAllCapabilities } from './process-steps';
 import { checkProcessObject, type Process } from './spec';
 import { readState, statusOf } from './state';
 
@@ -95,7 +95,8 @@ export async function execProcess(o: ExecOptions): Promise<{ pid: number; status
   }
   plan.addAll(programSteps(p)).addAll(rlimitSteps(p));
   const nnp = p.noNewPrivileges ?? s.noNewPrivileges;
-  plan.addAll(credentialSteps(p, s.seccomp, nnp, s.systemContainer, o.log));
+  const allCaps = wantsAllCapabilities(p, s.honorCaps);
+  plan.addAll(credentialSteps(p, s.seccomp, nnp, allCaps, o.log));
 
   const init = InitProcess.start(plan, []);
   try {

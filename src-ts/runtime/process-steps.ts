@@ -54,13 +54,44 @@ interface CapSets {
 }
 
 /**
- * In a system container root holds every capability, as root of its own user namespace, which
- * is what lets inner runtimes mount, make namespaces and manage cgroups. Other users get the
- * sets the config names. Either way nothing passes the host's bounding set.
+ * The set Docker, containerd and Kubernetes give a container unless told otherwise. A config
+ * that carries exactly this set asked for nothing in particular.
  */
-function capSets(p: Process, systemContainer: boolean, log: Logger): CapSets {
+export const managerDefaultCaps = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
+];
+
+/**
+ * Whether root in this process gets every capability. In a system container it does, as root of
+ * its own user namespace: that is what lets inner runtimes mount, make namespaces and manage
+ * cgroups. But a config whose capabilities differ from the managers' default set was changed on
+ * purpose (`--cap-add`, `--cap-drop`), and then the runtime honours it as runc would.
+ */
+export function wantsAllCapabilities(p: Process, honorCaps: boolean): boolean {
+  if (honorCaps || p.user.uid !== 0) return false;
+  const bounding = new Set((p.capabilities?.bounding ?? []).map((c) => c.toUpperCase()));
+  return (
+    bounding.size === managerDefaultCaps.length && managerDefaultCaps.every((c) => bounding.has(c))
+  );
+}
+
+/** The sets the process gets, never past the host's bounding set. */
+function capSets(p: Process, allCaps: boolean, log: Logger): CapSets {
   const host = hostBoundingSet();
-  if (systemContainer && p.user.uid === 0) {
+  if (allCaps) {
     return { bounding: host, effective: host, permitted: host, inheritable: 0n, ambient: 0n };
   }
   const c = p.capabilities ?? {};
@@ -95,10 +126,10 @@ export function credentialSteps(
   p: Process,
   seccomp: Step[],
   noNewPrivileges: boolean,
-  systemContainer: boolean,
+  allCaps: boolean,
   log: Logger,
 ): Step[] {
-  const caps = capSets(p, systemContainer, log);
+  const caps = capSets(p, allCaps, log);
   const groups = (p.user.additionalGids ?? []).join(',');
   const identity: Step[] = [
     ['bounding', hex(caps.bounding)],

@@ -28,7 +28,8 @@ export interface ContainerState {
   /** Steps that give an exec'd process the container's seccomp filter. */
   seccomp: Step[];
   noNewPrivileges: boolean;
-  systemContainer: boolean;
+  /** Processes get exactly the capabilities they list (see wantsAllCapabilities). */
+  honorCaps: boolean;
   hooks: { poststart?: unknown[]; poststop?: unknown[] };
 }
 

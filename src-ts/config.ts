@@ -1,0 +1,61 @@
+/**
+ * The runtime's own settings: `/etc/sysbox/config.json` (or `--config FILE`), overridden by
+ * global flags, which Docker passes through `runtimeArgs`. Every key is optional:
+ *
+ *   { "root": "/run/sysbox-runc", "honorCaps": false,
+ *     "idRange": { "start": 165536, "size": 65536 } }
+ */
+import * as fs from 'node:fs';
+import { SysboxError } from './errors';
+
+export const defaultConfigFile = '/etc/sysbox/config.json';
+
+export interface RuntimeConfig {
+  /** Where container state is kept when `--root` is not given. */
+  root?: string;
+  /** Give processes exactly the capabilities config.json lists, as runc does. */
+  honorCaps?: boolean;
+  /** Host IDs that container IDs map to; by default the `sysbox` entry of /etc/subuid. */
+  idRange?: { start: number; size: number };
+}
+
+function bad(file: string, why: string): SysboxError {
+  return new SysboxError('EINVAL_CONFIG', `${file}: ${why}`);
+}
+
+/** Reads the file; a missing default file means defaults, a missing named file is an error. */
+export function loadRuntimeConfig(file: string | undefined): RuntimeConfig {
+  const path = file ?? defaultConfigFile;
+  let text: string;
+  try {
+    text = fs.readFileSync(path, 'utf8');
+  } catch (err) {
+    if (file === undefined && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw bad(path, `cannot be read: ${(err as Error).message}`);
+  }
+  let c: RuntimeConfig;
+  try {
+    c = JSON.parse(text) as RuntimeConfig;
+  } catch (err) {
+    throw bad(path, `is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof c !== 'object' || c === null || Array.isArray(c))
+    throw bad(path, 'must hold an object');
+  const known = new Set(['root', 'honorCaps', 'idRange']);
+  for (const key of Object.keys(c)) {
+    if (!known.has(key)) throw bad(path, `unknown key ${JSON.stringify(key)}`);
+  }
+  if (c.root !== undefined && (typeof c.root !== 'string' || !c.root.startsWith('/'))) {
+    throw bad(path, 'root must be an absolute path');
+  }
+  if (c.honorCaps !== undefined && typeof c.honorCaps !== 'boolean') {
+    throw bad(path, 'honorCaps must be true or false');
+  }
+  if (c.idRange !== undefined) {
+    const r = c.idRange;
+    if (typeof r !== 'object' || !Number.isInteger(r?.start) || !Number.isInteger(r?.size)) {
+      throw bad(path, 'idRange must be {"start": integer, "size": integer}');
+    }
+  }
+  return c;
+}
