@@ -29,7 +29,7 @@ import { InitProcess } from './init-process';
 import { deviceSteps, MS, mountSteps } from './mounts';
 import { Plan, type Step } from './plan';
 import { credentialSteps, programSteps, rlimitSteps, wantsAllCapabilities } from './process-steps';
-import { loadSpec, type IdMapping, type Spec } from './spec';
+import { loadSpec, type IdMapping, type Mount, type Spec } from './spec';
 import {
   claimDir,
   fifoPath,
@@ -255,6 +255,19 @@ function hookSteps(
   });
 }
 
+/**
+ * Inner runtimes look for their cgroups under /sys/fs/cgroup. Docker's config mounts it, but
+ * containerd's default (what `ctr run` uses) does not, so it is added after /sys when missing.
+ */
+function withCgroupMount(mounts: Mount[]): Mount[] {
+  const norm = (p: string): string => path.posix.normalize(p).replace(/\/$/, '');
+  if (mounts.some((m) => norm(m.destination) === '/sys/fs/cgroup')) return mounts;
+  const sys = mounts.findIndex((m) => norm(m.destination) === '/sys');
+  if (sys < 0) return mounts;
+  const cgroup: Mount = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup' };
+  return [...mounts.slice(0, sys + 1), cgroup, ...mounts.slice(sys + 1)];
+}
+
 /** Host-side steps: everything sysbox-init must do before it gives up being host root. */
 function hostSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Step[] {
   const proc = x.spec.process!;
@@ -286,7 +299,7 @@ async function rootSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Pr
     cgroups: x.cgroups,
     log: x.o.log,
   };
-  steps.push(...mountSteps(x.spec.mounts ?? [], mctx));
+  steps.push(...mountSteps(withCgroupMount(x.spec.mounts ?? []), mctx));
   if (root.upper) {
     const configured = new Set(
       (x.spec.mounts ?? []).map((m) => path.posix.normalize(m.destination)),
