@@ -248,7 +248,11 @@ open_idmapped_tree (napi_env env, napi_callback_info info)
       return NULL;
     }
 
-  attr.attr_set = SB_MOUNT_ATTR_IDMAP;
+  /* nodev: an image or a bind source may hold device nodes, and only the devices the config
+   * lists, bound in /dev, are the container's to open.  private: a clone of a shared host mount
+   * would otherwise carry the container's mounts back to the host.  */
+  attr.attr_set = SB_MOUNT_ATTR_IDMAP | SB_MOUNT_ATTR_NODEV;
+  attr.propagation = SB_MS_PRIVATE;
   attr.userns_fd = (uint64_t) userns_fd;
   if (sb_mount_setattr (fd, "", SB_AT_EMPTY_PATH | (recursive ? SB_AT_RECURSIVE : 0), &attr) < 0)
     {

@@ -278,3 +278,91 @@ t.test('a container reaches no host file and no host-global setting', async (t) 
   t.equal(os.hostname(), hostname, 'the host name is unchanged');
   t.equal(fs.readFileSync('/proc/sys/kernel/panic', 'utf8'), panic, 'kernel.panic is unchanged');
 });
+
+t.test('device nodes in the rootfs cannot be opened', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['sh', '-c', 'echo x > /nulldev && echo OPENED || echo refused']);
+  spawnSync('mknod', [path.join(bundle, 'rootfs', 'nulldev'), 'c', '1', '3']);
+  const r = createWithOutput(root, bundle, 'nodev');
+  t.equal(r.status, 0, r.stderr);
+  t.equal(runc(root, ['start', 'nodev']).status, 0);
+  t.ok(await waitFor(() => state(root, 'nodev')?.status === 'stopped'));
+  t.equal(fs.readFileSync(r.out, 'utf8'), 'refused\n');
+});
+
+t.test('a bind other users can reach is not id-mapped: root inside is nobody there', async (t) => {
+  const root = makeRoot(t);
+  const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-shared-'));
+  fs.chmodSync(shared, 0o755);
+  t.teardown(() => fs.rmSync(shared, { recursive: true, force: true }));
+  const script = 'touch /b/made 2>/dev/null && echo WROTE || echo refused; stat -c %u /b';
+  const bundle = makeBundle(t, ['sh', '-c', script], (c) => {
+    c.mounts.push({ destination: '/b', type: 'bind', source: shared, options: ['rbind'] });
+  });
+  const r = createWithOutput(root, bundle, 'shared');
+  t.equal(r.status, 0, r.stderr);
+  t.equal(runc(root, ['start', 'shared']).status, 0);
+  t.ok(await waitFor(() => state(root, 'shared')?.status === 'stopped'));
+  t.equal(fs.readFileSync(r.out, 'utf8'), 'refused\n65534\n');
+  t.notOk(fs.existsSync(path.join(shared, 'made')));
+});
+
+t.test('a rootfs other users can reach is refused', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['true']);
+  fs.chmodSync(bundle, 0o755);
+  failedCreate(t, root, bundle, 'reachable', /can be reached by users other than root/);
+});
+
+t.test('mappings that reach host root are refused', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['true'], (c) => {
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [
+      { containerID: 0, hostID: 165536, size: 1 },
+      { containerID: 1, hostID: 0, size: 1 },
+    ];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 165536, size: 65536 }];
+  });
+  failedCreate(t, root, bundle, 'rootmap', /reaches host ID 0/);
+});
+
+t.test('a symlink in the image does not make create touch the host', async (t) => {
+  const root = makeRoot(t);
+  const target = path.join(os.tmpdir(), `sysbox-evil-${process.pid}`);
+  t.teardown(() => fs.rmSync(target, { force: true }));
+  const source = path.join(os.tmpdir(), `sysbox-hosts-${process.pid}`);
+  fs.writeFileSync(source, '127.0.0.1 localhost\n');
+  t.teardown(() => fs.rmSync(source, { force: true }));
+  const bundle = makeBundle(t, ['true'], (c) => {
+    c.mounts.push({ destination: '/etc/hosts', type: 'bind', source, options: ['bind'] });
+  });
+  fs.symlinkSync(target, path.join(bundle, 'rootfs', 'etc', 'hosts'));
+  createWithOutput(root, bundle, 'evil');
+  t.notOk(fs.existsSync(target), 'no file appeared at the host path the symlink names');
+  runc(root, ['delete', '--force', 'evil']);
+});
+
+t.test('delete --force of an unknown id succeeds, as in runc', async (t) => {
+  const root = makeRoot(t);
+  t.equal(runc(root, ['delete', '--force', 'nothing-here']).status, 0);
+  t.equal(runc(root, ['delete', 'nothing-here']).status, 1);
+});
+
+t.test('delete --force kills a container that froze its own sub-cgroup', async (t) => {
+  const root = makeRoot(t);
+  const script = [
+    'mkdir /sys/fs/cgroup/freezer/x',
+    'sleep 1000 & echo $! > /sys/fs/cgroup/freezer/x/cgroup.procs',
+    'echo FROZEN > /sys/fs/cgroup/freezer/x/freezer.state',
+    'sleep 1000',
+  ].join('; ');
+  const bundle = makeBundle(t, ['sh', '-c', script]);
+  t.equal(createWithOutput(root, bundle, 'frozen').status, 0);
+  t.equal(runc(root, ['start', 'frozen']).status, 0);
+  await waitFor(() => fs.existsSync('/sys/fs/cgroup/freezer/sysbox/frozen/x'));
+  await new Promise((r) => setTimeout(r, 300));
+  const d = runc(root, ['delete', '--force', 'frozen']);
+  t.equal(d.status, 0, d.stderr);
+  t.notOk(fs.existsSync('/sys/fs/cgroup/freezer/sysbox/frozen'), 'its cgroups are gone');
+});

@@ -155,3 +155,14 @@ t.test('inner data persists across docker stop and start', async (t) => {
   t.equal(cp.status, 0, cp.stderr);
   t.match(cp.stdout, /persisted/, "the inner container's file survived");
 });
+
+t.test('mounts made inside a system container stay inside it', async (t) => {
+  const id = dockerRun(['run', '--runtime=sysbox-runc', '-d', system]).stdout.trim();
+  removeAtEnd(t, id);
+  const layer = path.dirname(inspect(id, '{{.GraphDriver.Data.UpperDir}}'));
+  const before = hostMounts([layer]);
+  t.same(before, [path.join(layer, 'merged')], "only Docker's own mount of the rootfs");
+  const probe = 'mkdir -p /var/lib/docker/probe && mount -t tmpfs probe /var/lib/docker/probe';
+  t.equal(dockerRun(['exec', id, 'sh', '-c', probe]).status, 0);
+  t.same(hostMounts([layer]), before, 'the mount made inside does not reach the host');
+});

@@ -184,8 +184,13 @@ t.test('docker exec -it gives a terminal', async (t) => {
         timeout: 60000,
       },
     );
-    seen.push({ status: r.status, out: r.stdout.replace(/[\r\0]/g, '').replace(/\d+/g, 'N') });
+    // script(1) echoes control characters unevenly; what matters is the terminal and TERM.
+    seen.push({
+      status: r.status,
+      tty: /\/dev\/pts\/\d+/.test(r.stdout),
+      term: /xterm/.test(r.stdout),
+    });
   }
   t.same(seen[1], seen[0]);
-  t.match(seen[0].out, /\/dev\/pts\/N\nxterm/);
+  t.same(seen[0], { status: 0, tty: true, term: true });
 });

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../common/kernel.h"
 #include "init.h"
 
 #define SYNC_FD 3
@@ -110,6 +111,8 @@ sync_send (const char *fmt, ...)
   va_start (ap, fmt);
   n = vsnprintf (line, sizeof line - 1, fmt, ap);
   va_end (ap);
+  if (n < 0 || (size_t) n > sizeof line - 2)
+    n = (int) sizeof line - 2;
   line[n++] = '\n';
   write_all (sync_fd, line, (size_t) n);
 }
@@ -419,8 +422,9 @@ run_plan (struct plan *plan, struct init_state *st)
 }
 
 int
-main (void)
+main (int argc, char **argv)
 {
+  long passed = argc > 1 ? strtol (argv[1], NULL, 10) : 0;
   struct init_state st = { .sync_fd = SYNC_FD, .root_fd = -1, .console_fd = -1, .fifo_fd = -1 };
   struct plan plan;
   char *text;
@@ -428,6 +432,14 @@ main (void)
   if (fcntl (SYNC_FD, F_SETFD, FD_CLOEXEC) < 0)
     {
       fprintf (stderr, "sysbox-init: fd 3 is not open: this program is started by sysbox-runc\n");
+      return 2;
+    }
+
+  /* Only the container's standard streams, the sync socket and the fds the runtime passed on
+   * purpose (from 4) may reach the container; anything else the caller left open goes.  */
+  if (passed >= 0 && sb_close_range (4 + (unsigned int) passed, ~0U, 0) < 0 && errno != ENOSYS)
+    {
+      fprintf (stderr, "sysbox-init: close inherited fds: %s\n", strerror (errno));
       return 2;
     }
 

@@ -32,7 +32,7 @@ static const char *const process_steps[] = {
   "console-connect", "console",  "fifo-open",    "fifo-listen",  "fifo-wait",    "setsid",
   "umask",           "rlimit",   "bounding",     "user",         "caps",         "nnp",
   "cwd",             "arg",      "env",          "lookup",       "exec",         "seccomp-init",
-  "seccomp-arch",    "seccomp-rule", "seccomp-load", "close-fds", "hook",
+  "seccomp-arch",    "seccomp-rule", "seccomp-load", "close-fds", "hook",        "home",
 };
 
 int
@@ -272,10 +272,16 @@ lookup_step (struct init_state *st)
     die ("the process has no args");
   name = st->args[0];
 
+  /* Worded as runc words them: Docker turns "no such file or directory" into exit status 127
+   * and "permission denied" into 126.  */
   if (strchr (name, '/'))
     {
+      struct stat sb;
+
+      if (stat (name, &sb) < 0)
+        die ("exec: \"%s\": stat %s: no such file or directory", name, name);
       if (! is_executable (name))
-        die ("exec: `%s`: no such executable file", name);
+        die ("exec: \"%s\": permission denied", name);
       st->exec_path = strdup (name);
       return;
     }
@@ -296,7 +302,44 @@ lookup_step (struct init_state *st)
     }
 
   free (copy);
-  die ("exec: `%s`: executable file not found in $PATH", name);
+  die ("exec: \"%s\": executable file not found in $PATH", name);
+}
+
+static void push (char ***list, size_t *n, const char *value);
+
+/* home UID: sets HOME, when the config leaves it out, from the container's /etc/passwd, as runc
+ * does; "/" for a user it does not list.  */
+static void
+home_step (struct init_state *st, const char *uid_str)
+{
+  long uid = parse_long (uid_str, "uid");
+  char line[1024], *home = NULL;
+  FILE *f;
+
+  if (env_lookup (st, "HOME"))
+    return;
+
+  f = fopen ("/etc/passwd", "re");
+  while (f && home == NULL && fgets (line, sizeof line, f))
+    {
+      char *fields[7], *p = line;
+      int n = 0;
+
+      line[strcspn (line, "\n")] = '\0';
+      for (char *tok = strsep (&p, ":"); tok && n < 7; tok = strsep (&p, ":"))
+        fields[n++] = tok;
+      if (n == 7 && strtol (fields[2], NULL, 10) == uid && *fields[5])
+        home = strdup (fields[5]);
+    }
+  if (f)
+    fclose (f);
+
+  char *entry;
+  if (asprintf (&entry, "HOME=%s", home ? home : "/") < 0)
+    die ("out of memory");
+  push (&st->env, &st->nenv, entry);
+  free (entry);
+  free (home);
 }
 
 static void
@@ -566,6 +609,8 @@ run_process_step (struct step *s, struct init_state *st)
     push (&st->args, &st->nargs, s->argv[1]);
   else if (strcmp (name, "env") == 0 && s->argc == 2)
     push (&st->env, &st->nenv, s->argv[1]);
+  else if (strcmp (name, "home") == 0 && s->argc == 2)
+    home_step (st, s->argv[1]);
   else if (strcmp (name, "lookup") == 0)
     lookup_step (st);
   else if (strcmp (name, "hook") == 0 && s->argc >= 5)

@@ -62,6 +62,7 @@ open_in_root (int root_fd, const char *path, int flags)
 {
   struct sb_open_how how = {
     .flags = (uint64_t) (flags | O_CLOEXEC),
+    .mode = (flags & O_CREAT) ? 0644 : 0,
     .resolve = SB_RESOLVE_IN_ROOT | SB_RESOLVE_NO_MAGICLINKS,
   };
 
@@ -104,12 +105,13 @@ ensure_in_root (int root_fd, const char *path, char kind)
 
       if (is_last && kind == 'f')
         {
-          int f = openat (parent, name + 1, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+          /* Resolved in the root too: a symlink in the image must not make this create a file
+           * on the host.  */
+          int f = open_in_root (root_fd, copy, O_CREAT | O_WRONLY);
 
-          if (f < 0 && errno != EEXIST)
+          if (f < 0)
             die_errno (errno, "create the mount target `%s` in the container", copy);
-          if (f >= 0)
-            close (f);
+          close (f);
         }
       else if (mkdirat (parent, name + 1, 0755) < 0 && errno != EEXIST)
         die_errno (errno, "create the directory `%s` in the container", copy);
@@ -322,6 +324,17 @@ root_overlay_step (struct step *s, struct init_state *st)
 
   if (mount ("overlay", st->root_path, "overlay", 0, data) < 0)
     die_errno (errno, "mount the container's overlay rootfs (%s)", data);
+
+  /* The overlay holds its own references to the layers; the attached copies, writable and
+   * ID-mapped, must not stay reachable from inside the container.  */
+  for (int i = 5; i <= s->argc; i++)
+    {
+      char name[32];
+
+      snprintf (name, sizeof name, i == s->argc ? "u" : "%d", i - 5);
+      if (umount2 (name, MNT_DETACH) < 0)
+        die_errno (errno, "detach layer %s of the rootfs", name);
+    }
 
   free (data);
   free (upper_mnt);

@@ -31,6 +31,7 @@ import { runContainer } from '../runtime/run';
 import type { Resources } from '../runtime/spec';
 import * as fs from 'node:fs';
 import type { Process } from '../runtime/spec';
+import { managerDefaultCaps } from '../runtime/process-steps';
 
 const version = '0.1.0';
 
@@ -187,6 +188,12 @@ function program(): Command {
           env: o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
           terminal: o.tty,
           user: { uid, gid: gid ?? 0 },
+          // The set a manager would give, which is what lets root keep every capability.
+          capabilities: {
+            bounding: managerDefaultCaps,
+            effective: managerDefaultCaps,
+            permitted: managerDefaultCaps,
+          },
         };
       }
       const r = await execProcess({
@@ -366,6 +373,10 @@ function asksVersion(p: Command, args: string[]): boolean {
 
 export async function main(argv: string[]): Promise<number> {
   const p = program();
+  if (argv.length <= 2) {
+    process.stdout.write(p.helpInformation());
+    return 0;
+  }
   if (asksVersion(p, argv.slice(2))) {
     printVersion();
     return 0;

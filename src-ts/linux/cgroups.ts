@@ -102,10 +102,19 @@ export function createCgroups(cgPath: string): CgroupSet {
     throw new SysboxError('ESYSTEM', `no cgroup hierarchy is mounted under ${cgroupRoot}`);
   }
   for (const h of set.hierarchies) {
+    const dir = dirOf(h, cgPath);
     try {
-      fs.mkdirSync(dirOf(h, cgPath), { recursive: true });
+      fs.mkdirSync(path.dirname(dir), { recursive: true });
+      // The leaf must be new: it is delegated to the container and removed with it.
+      fs.mkdirSync(dir);
     } catch (err) {
-      throw systemError(`create the cgroup ${dirOf(h, cgPath)}`, err);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new SysboxError(
+          'EINVAL_CONFIG',
+          `cgroup ${dir} already exists; another container uses it`,
+        );
+      }
+      throw systemError(`create the cgroup ${dir}`, err);
     }
     if (h.controllers.includes('cpuset')) fillCpuset(h, cgPath);
   }
@@ -158,9 +167,14 @@ const defaultDeviceRules: NonNullable<Resources['devices']> = [
   { allow: true, type: 'c', major: 136, access: 'rwm' },
 ];
 
-export function applyResources(set: CgroupSet, r: Resources | undefined, log: Logger): void {
-  if (!r) return;
-  if (isUnified(set.hierarchies)) return applyV2(dirOf(set.hierarchies[0], set.path), r);
+export function applyResources(
+  set: CgroupSet,
+  r: Resources | undefined,
+  log: Logger,
+  updating = false,
+): void {
+  if (isUnified(set.hierarchies)) return applyV2(dirOf(set.hierarchies[0], set.path), r ?? {});
+  r = r ?? {};
   const mem = controllerDir(set, 'memory');
   if (mem && r.memory?.limit !== undefined && r.memory.limit > 0) {
     write(path.join(mem, 'memory.limit_in_bytes'), r.memory.limit);
@@ -180,8 +194,10 @@ export function applyResources(set: CgroupSet, r: Resources | undefined, log: Lo
     write(path.join(pids, 'pids.max'), r.pids.limit);
   }
   const devices = controllerDir(set, 'devices');
-  if (devices) {
-    for (const d of [...(r.devices ?? []), ...defaultDeviceRules]) {
+  if (devices && !updating) {
+    // Deny everything first: a config without device rules must not mean every device.
+    const rules = [{ allow: false, access: 'rwm' }, ...(r.devices ?? []), ...defaultDeviceRules];
+    for (const d of rules) {
       const type = d.type ?? 'a';
       const major = d.major === undefined || d.major < 0 ? '*' : d.major;
       const minor = d.minor === undefined || d.minor < 0 ? '*' : d.minor;
@@ -313,4 +329,29 @@ export function freezerState(set: CgroupSet): string | undefined {
     return undefined;
   }
   return undefined;
+}
+
+/** Thaws the container's cgroup and every cgroup below it, which the container may have frozen. */
+export function thawAll(set: CgroupSet): void {
+  const h = set.hierarchies.find((x) => x.controllers.includes('freezer'));
+  const unified = isUnified(set.hierarchies);
+  const top = unified ? dirOf(set.hierarchies[0], set.path) : h && dirOf(h, set.path);
+  if (!top) return;
+  const file = unified ? 'cgroup.freeze' : 'freezer.state';
+  const value = unified ? '0' : 'THAWED';
+  const walk = (dir: string): void => {
+    try {
+      fs.writeFileSync(path.join(dir, file), value);
+    } catch {
+      // A cgroup that went away meanwhile needs no thawing.
+    }
+    let entries: fs.Dirent[] = [];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name));
+  };
+  walk(top);
 }

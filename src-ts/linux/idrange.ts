@@ -80,12 +80,14 @@ export function containerMappings(
     if (!root) {
       throw new SysboxError('EINVAL_CONFIG', `config.json: linux.${kind}Mappings must map ID 0`);
     }
-    if (root.hostID - root.containerID === 0) {
-      throw new SysboxError(
-        'EINVAL_CONFIG',
-        `config.json: linux.${kind}Mappings maps container root to host root, which a system ` +
-          'container must not do',
-      );
+    for (const m of given) {
+      if (m.hostID === 0 || m.size <= 0 || m.hostID + m.size > 0x100000000) {
+        throw new SysboxError(
+          'EINVAL_CONFIG',
+          `config.json: linux.${kind}Mappings entry ${JSON.stringify(m)} reaches host ID 0 or ` +
+            'is empty; no container ID may map to host root',
+        );
+      }
     }
     return given;
   }

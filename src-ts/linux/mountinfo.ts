@@ -82,7 +82,7 @@ export function overlayLayers(superOptions: string): OverlayLayers {
       layers.upper = value.replace(/\\(.)/g, '$1');
     } else if (key === 'workdir') {
       layers.work = value.replace(/\\(.)/g, '$1');
-    } else if (['index', 'redirect_dir', 'metacopy', 'xino', 'volatile'].includes(key)) {
+    } else if (key === 'volatile') {
       layers.extra.push(opt);
     }
   }

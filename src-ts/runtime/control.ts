@@ -58,7 +58,7 @@ export function updateContainer(root: string, id: string, resources: Resources, 
   const s = readState(root, id);
   const status = statusOf(root, s);
   if (status === 'stopped') throw new SysboxError('EBAD_STATE', `container not running: ${id}`);
-  applyResources(s.cgroups, resources, log);
+  applyResources(s.cgroups, resources, log, true);
   log.info(`updated the resources of container ${id}`);
 }
 

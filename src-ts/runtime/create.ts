@@ -26,7 +26,7 @@ import { seccompSteps } from '../linux/seccomp';
 import { prepareSpecialDirs, removeFresh } from '../storage/special-dirs';
 import { runHooks } from './hooks';
 import { InitProcess } from './init-process';
-import { deviceSteps, MS, mountSteps } from './mounts';
+import { deviceSteps, MS, mountSteps, onlyRootReaches } from './mounts';
 import { Plan, type Step } from './plan';
 import { credentialSteps, programSteps, rlimitSteps, wantsAllCapabilities } from './process-steps';
 import { loadSpec, type IdMapping, type Mount, type Spec } from './spec';
@@ -123,6 +123,14 @@ interface RootfsPlan {
 function rootfsSteps(rootfs: string, usernsFd: number, pass: (fd: number) => number): RootfsPlan {
   const mount = findMount(rootfs);
   if (mount?.fsType !== 'overlay') {
+    if (!onlyRootReaches(rootfs)) {
+      throw new SysboxError(
+        'EINVAL_CONFIG',
+        `rootfs ${rootfs} can be reached by users other than root; files the container's root ` +
+          "makes there would be host root's. Put the bundle in a directory only root can enter " +
+          '(mode 0700)',
+      );
+    }
     return { steps: [['root-fd', String(pass(openIdmappedTree(rootfs, usernsFd)))]] };
   }
   const layers = overlayLayers(mount.superOptions);
@@ -148,7 +156,10 @@ function rootfsSteps(rootfs: string, usernsFd: number, pass: (fd: number) => num
     String(upperFd),
     path.basename(layers.upper),
     path.basename(layers.work),
-    layers.extra.join(','),
+    // Mounted in the container's user namespace, the overlay cannot write trusted.overlay.*
+    // xattrs (nor read them on the layers); without userxattr, removing a directory that a
+    // layer holds fails with EIO. index, redirect_dir and metacopy need trusted xattrs too.
+    ['userxattr', ...layers.extra].join(','),
     ...lowerFds,
   ];
   return { steps: [step], upper: layers.upper };
@@ -420,6 +431,8 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
     const cgPath = resolveCgroupPath(spec.linux?.cgroupsPath, o.id, o.systemdCgroup ?? false);
     const cgroups = createCgroups(cgPath);
     undo.push(() => destroyCgroups(cgroups));
+    // Until state.json exists this is what lets `delete` clean up after a killed create.
+    fs.writeFileSync(path.join(dir, 'cgroups.json'), JSON.stringify(cgroups), { mode: 0o600 });
     applyResources(cgroups, spec.linux?.resources, o.log);
     delegate(cgroups, rootUid, rootGid);
 

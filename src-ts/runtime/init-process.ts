@@ -47,7 +47,7 @@ export class InitProcess {
    * from fd 4 on, and sends it the plan.
    */
   static start(plan: Plan, fds: number[]): InitProcess {
-    const child = spawn(initProgram(), [], {
+    const child = spawn(initProgram(), [String(fds.length)], {
       stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...fds],
       env: {},
     });

@@ -1,11 +1,13 @@
 /** `start`, `kill`, `delete`, `state`, `ps` and `list`: commands on an existing container. */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { SysboxError } from '../errors';
 import type { Logger } from '../log';
-import { cgroupPids, destroyCgroups } from '../linux/cgroups';
+import { cgroupPids, destroyCgroups, thawAll, type CgroupSet } from '../linux/cgroups';
 import { runHooks } from './hooks';
 import type { Hook } from './spec';
 import {
+  containerDir,
   fifoPath,
   listIds,
   ociState,
@@ -108,18 +110,42 @@ export function killContainer(root: string, id: string, signal: number, all: boo
   }
 }
 
-async function killAll(s: ContainerState): Promise<void> {
+/** Kills every process in the container's cgroups, thawing them first: frozen tasks never die. */
+async function killAll(set: CgroupSet, s?: ContainerState): Promise<void> {
   for (let round = 0; round < 3; round++) {
-    for (const pid of cgroupPids(s.cgroups)) {
+    thawAll(set);
+    for (const pid of cgroupPids(set)) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
         // Already gone.
       }
     }
-    if (await waitDead(s, 5000)) return;
+    if (s === undefined) {
+      if (cgroupPids(set).length === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    } else if (await waitDead(s, 5000)) {
+      return;
+    }
   }
-  throw new SysboxError('ESYSTEM', `container ${s.id}: init ${s.pid} did not die after SIGKILL`);
+  throw new SysboxError('ESYSTEM', `processes in cgroup ${set.path} did not die after SIGKILL`);
+}
+
+/**
+ * A directory without state.json is what a create that was itself killed leaves behind; its
+ * cgroups are recorded beside it, and both go.
+ */
+async function removeHalfCreated(root: string, id: string): Promise<boolean> {
+  const dir = containerDir(root, id);
+  if (!fs.existsSync(dir)) return false;
+  const record = path.join(dir, 'cgroups.json');
+  if (fs.existsSync(record)) {
+    const set = JSON.parse(fs.readFileSync(record, 'utf8')) as CgroupSet;
+    await killAll(set);
+    await destroyCgroups(set);
+  }
+  removeDir(root, id);
+  return true;
 }
 
 export async function deleteContainer(
@@ -132,11 +158,13 @@ export async function deleteContainer(
   try {
     s = readState(root, id);
   } catch (err) {
-    // A directory without state is what a create that was itself killed leaves: remove it.
-    if (err instanceof SysboxError && err.code === 'ENOT_FOUND' && fs.existsSync(`${root}/${id}`)) {
-      removeDir(root, id);
+    if (!(err instanceof SysboxError) || err.code !== 'ENOT_FOUND') throw err;
+    if (await removeHalfCreated(root, id)) {
+      log.info(`removed the remains of a create of ${id} that did not finish`);
       return;
     }
+    // As runc: forcing the removal of what is not there succeeds.
+    if (force) return;
     throw err;
   }
   const status: Status = statusOf(root, s);
@@ -146,7 +174,7 @@ export async function deleteContainer(
       `cannot delete container ${id} that is ${status}: stop it first or use --force`,
     );
   }
-  if (status !== 'stopped') await killAll(s);
+  if (status !== 'stopped' || cgroupPids(s.cgroups).length > 0) await killAll(s.cgroups, s);
   await destroyCgroups(s.cgroups);
   removeDir(root, id);
   log.info(`deleted container ${id}`);

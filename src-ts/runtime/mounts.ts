@@ -95,6 +95,38 @@ export interface MountContext {
   log: Logger;
 }
 
+/**
+ * Whether only host root can reach `target`: some directory on the way is root's and closed to
+ * others (and to groups other than root's). Through an ID-mapped mount, files that container
+ * root makes belong to host root; that includes setuid programs, so a host user must not be
+ * able to reach them.
+ */
+export function onlyRootReaches(target: string): boolean {
+  let dir = target;
+  try {
+    if (!fs.statSync(dir).isDirectory()) dir = path.dirname(dir);
+  } catch {
+    return false;
+  }
+  for (;;) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(dir);
+    } catch {
+      return false;
+    }
+    const othersOut = (st.mode & 0o001) === 0 && ((st.mode & 0o010) === 0 || st.gid === 0);
+    if (st.uid === 0 && othersOut) return true;
+    if (dir === '/') return false;
+    dir = path.dirname(dir);
+  }
+}
+
+/**
+ * A bind is ID-mapped when the config asks (`idmap`, `ridmap`) or when only host root can reach
+ * its source, as with the files Docker keeps under /var/lib/docker/containers. Elsewhere it is a
+ * plain bind, where container root is an unprivileged user, as in rootless runc.
+ */
 function bindSteps(m: Mount, flags: number, ctx: MountContext): Step[] {
   const source = m.source ?? '';
   let isDir = true;
@@ -105,13 +137,16 @@ function bindSteps(m: Mount, flags: number, ctx: MountContext): Step[] {
   }
   const kind = isDir ? 'd' : 'f';
   const perMount = flags & (MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME);
-  try {
-    const fd = openIdmappedTree(source, ctx.usernsFd, (flags & MS.REC) !== 0);
-    return [['mount-fd', String(ctx.pass(fd)), m.destination, kind, String(perMount)]];
-  } catch (err) {
-    ctx.log.debug(
-      `bind of ${source} on ${m.destination} is not id-mapped: ${(err as Error).message}`,
-    );
+  const asked = (m.options ?? []).some((o) => o === 'idmap' || o === 'ridmap');
+  if (asked || onlyRootReaches(source)) {
+    try {
+      const fd = openIdmappedTree(source, ctx.usernsFd, (flags & MS.REC) !== 0);
+      return [['mount-fd', String(ctx.pass(fd)), m.destination, kind, String(perMount)]];
+    } catch (err) {
+      if (asked) throw err;
+      const why = (err as Error).message;
+      ctx.log.debug(`bind of ${source} on ${m.destination} is not id-mapped: ${why}`);
+    }
   }
   return [['mount', source, m.destination, 'none', String(flags | MS.BIND), '', kind]];
 }

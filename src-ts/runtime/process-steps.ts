@@ -31,7 +31,7 @@ export function programSteps(p: Process): Step[] {
   const steps: Step[] = [['cwd', p.cwd]];
   for (const e of p.env ?? []) steps.push(['env', e]);
   for (const a of p.args) steps.push(['arg', a]);
-  steps.push(['lookup']);
+  steps.push(['home', String(p.user.uid)], ['lookup']);
   return steps;
 }
 
