@@ -138,7 +138,10 @@ function bindSteps(m: Mount, flags: number, ctx: MountContext): Step[] {
   const kind = isDir ? 'd' : 'f';
   const perMount = flags & (MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME);
   const asked = (m.options ?? []).some((o) => o === 'idmap' || o === 'ridmap');
-  if (asked || onlyRootReaches(source)) {
+  // A read-only flag is not locked against the container's root, which could remount the bind
+  // read-write; a read-only bind of a root-only source therefore stays a plain bind, where the
+  // container's root is an unprivileged user.
+  if (asked || ((flags & MS.RDONLY) === 0 && onlyRootReaches(source))) {
     try {
       const fd = openIdmappedTree(source, ctx.usernsFd, (flags & MS.REC) !== 0);
       return [['mount-fd', String(ctx.pass(fd)), m.destination, kind, String(perMount)]];
