@@ -49,7 +49,9 @@ async function main() {
     .filter((f) => f.endsWith('.js'))
     .map((f) => require(path.join(dir, f)))
     .filter((s) => args.names.length === 0 || args.names.includes(s.name));
-  const machine = `${os.cpus().length} × ${os.cpus()[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}`;
+  const cpu = os.cpus()[0].model;
+  const memory = Math.round(os.totalmem() / 2 ** 30);
+  const machine = `${os.cpus().length} × ${cpu}, ${memory} GiB, Linux ${os.release()}`;
   const results = [];
   for (const s of scenarios) {
     process.stderr.write(`bench: ${s.name} (${args.trials} trials per runtime)\n`);

@@ -210,7 +210,9 @@ create_userns (napi_env env, napi_callback_info info)
 }
 
 /* Clones the mount at `path` into a detached mount, ID-mapped through the user namespace behind
- * `userns_fd`, and returns its fd.  The container attaches it with move_mount(2).  */
+ * `userns_fd` unless that is -1, and returns its fd.  The container attaches it with
+ * move_mount(2); made here, as host root, the clone needs no permission on the path that the
+ * container's root lacks.  */
 static napi_value
 open_idmapped_tree (napi_env env, napi_callback_info info)
 {
@@ -251,14 +253,15 @@ open_idmapped_tree (napi_env env, napi_callback_info info)
   /* nodev: an image or a bind source may hold device nodes, and only the devices the config
    * lists, bound in /dev, are the container's to open.  private: a clone of a shared host mount
    * would otherwise carry the container's mounts back to the host.  */
-  attr.attr_set = SB_MOUNT_ATTR_IDMAP | SB_MOUNT_ATTR_NODEV;
+  attr.attr_set = SB_MOUNT_ATTR_NODEV | (userns_fd >= 0 ? SB_MOUNT_ATTR_IDMAP : 0);
   attr.propagation = SB_MS_PRIVATE;
-  attr.userns_fd = (uint64_t) userns_fd;
+  attr.userns_fd = userns_fd >= 0 ? (uint64_t) userns_fd : 0;
   if (sb_mount_setattr (fd, "", SB_AT_EMPTY_PATH | (recursive ? SB_AT_RECURSIVE : 0), &attr) < 0)
     {
       saved = errno;
       close (fd);
-      throw_errno (env, saved, "id-map the mount of", path);
+      throw_errno (env, saved, userns_fd >= 0 ? "id-map the mount of" : "set up the mount of",
+                   path);
       free (path);
       return NULL;
     }

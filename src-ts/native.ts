@@ -80,11 +80,19 @@ export function createUserns(uidMap: IdMapEntry[], gidMap: IdMapEntry[]): number
  * namespace behind `usernsFd`.
  */
 export function openIdmappedTree(target: string, usernsFd: number, recursive = false): number {
-  if (typeof target !== 'string' || !path.isAbsolute(target)) {
-    throw new TypeError(`path must be absolute, got ${JSON.stringify(target)}`);
-  }
   if (!Number.isInteger(usernsFd) || usernsFd < 0) {
     throw new TypeError('usernsFd must be an open file descriptor');
+  }
+  return openTree(target, recursive, usernsFd);
+}
+
+/**
+ * Returns the fd of a detached, private, nodev clone of the mount at `target`, ID-mapped when a
+ * user namespace fd is given.
+ */
+export function openTree(target: string, recursive = false, usernsFd = -1): number {
+  if (typeof target !== 'string' || !path.isAbsolute(target)) {
+    throw new TypeError(`path must be absolute, got ${JSON.stringify(target)}`);
   }
   return load().openIdmappedTree(target, usernsFd, recursive);
 }

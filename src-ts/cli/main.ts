@@ -4,10 +4,10 @@
  * as the last `"level":"error"` line, which is where containerd looks, and to stderr.
  */
 import { Command, Option } from 'commander';
-import * as path from 'node:path';
-import { defaultConfigFile, loadRuntimeConfig } from '../config';
+import { defaultConfigFile } from '../config';
+import { reportError, resolveSettings, type GlobalFlags, type Settings } from './settings';
 import { SysboxError } from '../errors';
-import { Logger, type LogFormat } from '../log';
+import { Logger } from '../log';
 import { createContainer } from '../runtime/create';
 import { execProcess, readProcessFile } from '../runtime/exec';
 import {
@@ -35,40 +35,11 @@ import { managerDefaultCaps } from '../runtime/process-steps';
 
 const version = '0.1.0';
 
-interface Globals {
-  root?: string;
-  config?: string;
-  honorCaps?: boolean;
-  log?: string;
-  logFormat: LogFormat;
-  debug: boolean;
-  systemdCgroup: boolean;
-}
-
 let logger = new Logger(undefined);
 let exitCodeOnError = 1;
 
-interface Settings {
-  root: string;
-  logFormat: LogFormat;
-  log?: string;
-  debug: boolean;
-  systemdCgroup: boolean;
-  honorCaps: boolean;
-  idRange?: { start: number; size: number; source: string };
-}
-
-/** Global flags over the config file over built-in defaults. */
 function globals(cmd: Command): Settings {
-  const g = cmd.optsWithGlobals() as Globals;
-  const file = loadRuntimeConfig(g.config);
-  const source = g.config ?? defaultConfigFile;
-  return {
-    ...g,
-    root: path.resolve(g.root ?? file.root ?? defaultRoot),
-    honorCaps: g.honorCaps ?? file.honorCaps ?? false,
-    idRange: file.idRange && { ...file.idRange, source },
-  };
+  return resolveSettings(cmd.optsWithGlobals() as GlobalFlags);
 }
 
 function out(value: unknown): void {
@@ -385,11 +356,9 @@ export async function main(argv: string[]): Promise<number> {
     await p.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    const e = err as { code?: string; message?: string; exitCode?: number };
+    const e = err as { code?: string };
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
-    const msg = e.message?.replace(/^error: /, '') ?? String(err);
-    logger.error(msg);
-    if (!logger.writesToStderr) process.stderr.write(`sysbox-runc: ${msg}\n`);
+    reportError(logger, err);
     return e.code?.startsWith('commander.') ? 1 : exitCodeOnError;
   } finally {
     logger.close();

@@ -1,9 +1,17 @@
 #!/usr/bin/env node
 /**
- * The command's entry point. The build bundles it with everything it imports into one file,
- * lib/sysbox-runc.js, because Docker starts this command three times per container and loading
- * dozens of module files costs more than the work most commands do.
+ * The command's entry point, bundled into lib/sysbox-runc.js. Docker starts the runtime three
+ * times per container, so the calls its shim makes take a path that loads only what they need;
+ * everything else loads the full command line from lib/sysbox-runc-full.js.
  */
-import { main } from './main';
+import * as path from 'node:path';
+import { parseFast, runFast } from './fast';
 
-main(process.argv).then((code) => process.exit(code));
+async function entry(argv: string[]): Promise<number> {
+  const fast = parseFast(argv.slice(2));
+  if (fast) return runFast(fast);
+  const full = require(path.join(__dirname, 'sysbox-runc-full.js')) as typeof import('./main');
+  return full.main(argv);
+}
+
+entry(process.argv).then((code) => process.exit(code));

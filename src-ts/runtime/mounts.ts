@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openIdmappedTree } from '../native';
+import { openIdmappedTree, openTree } from '../native';
+import { SysboxError } from '../errors';
 import type { Logger } from '../log';
 import type { CgroupSet } from '../linux/cgroups';
 import { dirOf, isUnified } from '../linux/cgroups';
@@ -151,7 +152,18 @@ function bindSteps(m: Mount, flags: number, ctx: MountContext): Step[] {
       ctx.log.debug(`bind of ${source} on ${m.destination} is not id-mapped: ${why}`);
     }
   }
-  return [['mount', source, m.destination, 'none', String(flags | MS.BIND), '', kind]];
+  // Cloned on the host side too: the container's root may not be able to reach the source.
+  let fd: number;
+  try {
+    fd = openTree(source, (flags & MS.REC) !== 0);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SysboxError(
+      'EINVAL_CONFIG',
+      `bind mount source ${source}: ${code ?? (err as Error).message}`,
+    );
+  }
+  return [['mount-fd', String(ctx.pass(fd)), m.destination, kind, String(perMount)]];
 }
 
 /**
