@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -397,10 +398,49 @@ wait_pid (napi_env env, napi_callback_info info)
   return promise;
 }
 
+/* Opens (making it if needed) and exclusively locks a file; closing the fd releases the lock.
+ * Waits for another holder: the critical sections it guards are a few file operations.  */
+static napi_value
+lock_file (napi_env env, napi_callback_info info)
+{
+  napi_value argv[1], result;
+  size_t argc = 1;
+  char *path;
+  int fd, saved;
+
+  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
+  path = get_string (env, argv[0], "path");
+  if (path == NULL)
+    return NULL;
+
+  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      throw_errno (env, errno, "open the lock file", path);
+      free (path);
+      return NULL;
+    }
+
+  while (flock (fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      {
+        saved = errno;
+        close (fd);
+        throw_errno (env, saved, "lock", path);
+        free (path);
+        return NULL;
+      }
+
+  free (path);
+  NAPI_CALL (env, napi_create_int32 (env, fd, &result));
+  return result;
+}
+
 static napi_value
 init (napi_env env, napi_value exports)
 {
   napi_property_descriptor props[] = {
+    { "lockFile", NULL, lock_file, NULL, NULL, NULL, napi_enumerable, NULL },
     { "setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL },
     { "waitPid", NULL, wait_pid, NULL, NULL, NULL, napi_enumerable, NULL },
     { "makeFifo", NULL, make_fifo, NULL, NULL, NULL, napi_enumerable, NULL },

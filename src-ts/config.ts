@@ -3,7 +3,7 @@
  * global flags, which Docker passes through `runtimeArgs`. Every key is optional:
  *
  *   { "root": "/run/sysbox-runc", "honorCaps": false,
- *     "idRange": { "start": 165536, "size": 65536 } }
+ *     "idRange": { "start": 1073741824, "size": 1073741824 } }
  */
 import * as fs from 'node:fs';
 import { SysboxError } from './errors';
@@ -15,7 +15,7 @@ export interface RuntimeConfig {
   root?: string;
   /** Give processes exactly the capabilities config.json lists, as runc does. */
   honorCaps?: boolean;
-  /** Host IDs that container IDs map to; by default the `sysbox` entry of /etc/subuid. */
+  /** The pool of host IDs that containers' ranges come from (see linux/idrange.ts). */
   idRange?: { start: number; size: number };
 }
 

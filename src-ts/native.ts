@@ -10,6 +10,7 @@ interface NativeAddon {
   openIdmappedTree(path: string, usernsFd: number, recursive: boolean): number;
   makeFifo(path: string, uid: number, gid: number): void;
   setChildSubreaper(): void;
+  lockFile(path: string): number;
   waitPid(pid: number): Promise<number>;
 }
 
@@ -117,4 +118,12 @@ export function setChildSubreaper(): void {
 export function waitPid(pid: number): Promise<number> {
   if (!Number.isInteger(pid) || pid <= 0) throw new TypeError('pid must be a positive integer');
   return load().waitPid(pid);
+}
+
+/** Takes an exclusive lock on `target` (made if missing); closing the returned fd releases it. */
+export function lockFile(target: string): number {
+  if (typeof target !== 'string' || !path.isAbsolute(target)) {
+    throw new TypeError(`path must be absolute, got ${JSON.stringify(target)}`);
+  }
+  return load().lockFile(target);
 }

@@ -366,3 +366,19 @@ t.test('delete --force kills a container that froze its own sub-cgroup', async (
   t.equal(d.status, 0, d.stderr);
   t.notOk(fs.existsSync('/sys/fs/cgroup/freezer/sysbox/frozen'), 'its cgroups are gone');
 });
+
+t.test('each container gets an ID range of its own, freed when it is deleted', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['sleep', '1000']);
+  const hostRoot = [];
+  for (const id of ['range1', 'range2']) {
+    t.equal(createWithOutput(root, bundle, id).status, 0);
+    const map = fs.readFileSync(`/proc/${state(root, id).pid}/uid_map`, 'utf8');
+    hostRoot.push(Number(map.trim().split(/\s+/)[1]));
+  }
+  t.not(hostRoot[0], hostRoot[1], 'the two roots are different host users');
+  t.ok(Math.abs(hostRoot[0] - hostRoot[1]) >= 65536, 'the ranges do not overlap');
+  for (const start of hostRoot) t.ok(fs.existsSync(`/run/sysbox-runc-ids/${start}`));
+  for (const id of ['range1', 'range2']) t.equal(runc(root, ['delete', '--force', id]).status, 0);
+  for (const start of hostRoot) t.notOk(fs.existsSync(`/run/sysbox-runc-ids/${start}`), 'freed');
+});

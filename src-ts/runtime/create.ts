@@ -20,7 +20,7 @@ import {
   resolveCgroupPath,
   type CgroupSet,
 } from '../linux/cgroups';
-import { containerMappings, hostRanges, toHost } from '../linux/idrange';
+import { allocateRange, checkGivenMappings, idPool, releaseRange, toHost } from '../linux/idrange';
 import { findMount, overlayLayers } from '../linux/mountinfo';
 import { seccompSteps } from '../linux/seccomp';
 import { prepareSpecialDirs, removeFresh } from '../storage/special-dirs';
@@ -38,6 +38,7 @@ import {
   waitDead,
   writeState,
   type ContainerState,
+  type CreateRecord,
 } from './state';
 
 export interface CreateOptions {
@@ -422,9 +423,20 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
   undo.push(() => removeDir(o.root, o.id));
   const fds = new PassedFds();
   try {
-    const ranges = hostRanges(o.idRange);
-    const uidMappings = containerMappings(spec.linux?.uidMappings, ranges.uid, 'uid');
-    const gidMappings = containerMappings(spec.linux?.gidMappings, ranges.gid, 'gid');
+    const given = spec.linux?.uidMappings?.length || spec.linux?.gidMappings?.length;
+    let uidMappings: IdMapping[];
+    let gidMappings: IdMapping[];
+    let idStart: number | undefined;
+    if (given) {
+      uidMappings = checkGivenMappings(spec.linux?.uidMappings ?? [], 'uid');
+      gidMappings = checkGivenMappings(spec.linux?.gidMappings ?? [], 'gid');
+    } else {
+      const allocation = allocateRange(idPool(o.idRange), dir);
+      idStart = allocation.allocated;
+      undo.push(() => releaseRange(idStart, dir));
+      uidMappings = allocation.mappings;
+      gidMappings = allocation.mappings;
+    }
     const rootUid = toHost(uidMappings, 0)!;
     const rootGid = toHost(gidMappings, 0)!;
 
@@ -432,7 +444,8 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
     const cgroups = createCgroups(cgPath);
     undo.push(() => destroyCgroups(cgroups));
     // Until state.json exists this is what lets `delete` clean up after a killed create.
-    fs.writeFileSync(path.join(dir, 'cgroups.json'), JSON.stringify(cgroups), { mode: 0o600 });
+    const record: CreateRecord = { cgroups, idStart };
+    fs.writeFileSync(path.join(dir, 'creating.json'), JSON.stringify(record), { mode: 0o600 });
     applyResources(cgroups, spec.linux?.resources, o.log);
     delegate(cgroups, rootUid, rootGid);
 
@@ -472,6 +485,7 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
       cgroups,
       uidMappings,
       gidMappings,
+      idStart,
       seccomp,
       noNewPrivileges: proc.noNewPrivileges ?? false,
       honorCaps: o.honorCaps ?? false,

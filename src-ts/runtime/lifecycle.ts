@@ -5,6 +5,7 @@ import { SysboxError } from '../errors';
 import type { Logger } from '../log';
 import { cgroupPids, destroyCgroups, thawAll, type CgroupSet } from '../linux/cgroups';
 import { runHooks } from './hooks';
+import { releaseRange } from '../linux/idrange';
 import type { Hook } from './spec';
 import {
   containerDir,
@@ -16,6 +17,7 @@ import {
   statusOf,
   waitDead,
   type ContainerState,
+  type CreateRecord,
   type Status,
 } from './state';
 
@@ -138,11 +140,12 @@ async function killAll(set: CgroupSet, s?: ContainerState): Promise<void> {
 async function removeHalfCreated(root: string, id: string): Promise<boolean> {
   const dir = containerDir(root, id);
   if (!fs.existsSync(dir)) return false;
-  const record = path.join(dir, 'cgroups.json');
-  if (fs.existsSync(record)) {
-    const set = JSON.parse(fs.readFileSync(record, 'utf8')) as CgroupSet;
-    await killAll(set);
-    await destroyCgroups(set);
+  const file = path.join(dir, 'creating.json');
+  if (fs.existsSync(file)) {
+    const record = JSON.parse(fs.readFileSync(file, 'utf8')) as CreateRecord;
+    await killAll(record.cgroups);
+    await destroyCgroups(record.cgroups);
+    releaseRange(record.idStart, dir);
   }
   removeDir(root, id);
   return true;
@@ -176,6 +179,7 @@ export async function deleteContainer(
   }
   if (status !== 'stopped' || cgroupPids(s.cgroups).length > 0) await killAll(s.cgroups, s);
   await destroyCgroups(s.cgroups);
+  releaseRange(s.idStart, containerDir(root, id));
   removeDir(root, id);
   log.info(`deleted container ${id}`);
   runHooks(

@@ -25,12 +25,23 @@ export interface ContainerState {
   cgroups: CgroupSet;
   uidMappings: IdMapping[];
   gidMappings: IdMapping[];
+  /** First host ID of the range allocated to the container, freed when it is deleted. */
+  idStart?: number;
   /** Steps that give an exec'd process the container's seccomp filter. */
   seccomp: Step[];
   noNewPrivileges: boolean;
   /** Processes get exactly the capabilities they list (see wantsAllCapabilities). */
   honorCaps: boolean;
   hooks: { poststart?: unknown[]; poststop?: unknown[] };
+}
+
+/**
+ * What `delete` needs to undo a create that was killed before it wrote state.json, written as
+ * soon as there is something to undo.
+ */
+export interface CreateRecord {
+  cgroups: CgroupSet;
+  idStart?: number;
 }
 
 export type Status = 'created' | 'running' | 'paused' | 'stopped';
