@@ -6,6 +6,13 @@
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"]
     },
     {
+      "target_name": "sysbox-runc",
+      "type": "executable",
+      "sources": ["src-c/launcher.c"],
+      "defines": ["SYSBOX_NODE=\"<!(node -p process.execPath)\""],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
+    },
+    {
       "target_name": "sysbox-init",
       "type": "executable",
       "sources": [

@@ -382,3 +382,28 @@ t.test('each container gets an ID range of its own, freed when it is deleted', a
   for (const id of ['range1', 'range2']) t.equal(runc(root, ['delete', '--force', id]).status, 0);
   for (const start of hostRoot) t.notOk(fs.existsSync(`/run/sysbox-runc-ids/${start}`), 'freed');
 });
+
+t.test('the launcher answers delete and start itself, and leaves hooks to Node', async (t) => {
+  const launcher = path.join(repo, 'build', 'Release', 'sysbox-runc');
+  const root = makeRoot(t);
+  const launch = (args) => spawnSync(launcher, ['--root', root, ...args], { encoding: 'utf8' });
+  t.equal(launch(['delete', '--force', 'absent']).status, 0, 'delete --force of nothing');
+  t.equal(launch(['delete', 'absent']).status, 1, 'without --force, Node reports it');
+
+  const marker = path.join(os.tmpdir(), `sysbox-poststart-${process.pid}`);
+  t.teardown(() => fs.rmSync(marker, { force: true }));
+  const plain = makeBundle(t, ['sleep', '1000']);
+  const hooked = makeBundle(t, ['sleep', '1000'], (c) => {
+    c.hooks = { poststart: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${marker}`] }] };
+  });
+  t.equal(createWithOutput(root, plain, 'plain').status, 0);
+  t.equal(createWithOutput(root, hooked, 'hooked').status, 0);
+  t.equal(launch(['start', 'plain']).status, 0);
+  t.equal(state(root, 'plain').status, 'running');
+  t.equal(launch(['start', 'hooked']).status, 0);
+  t.equal(state(root, 'hooked').status, 'running');
+  t.match(JSON.parse(fs.readFileSync(marker, 'utf8')), { id: 'hooked', status: 'running' });
+  const again = launch(['start', 'plain']);
+  t.equal(again.status, 1, 'starting twice is an error');
+  t.match(again.stderr, /cannot start a container that is running/);
+});

@@ -492,6 +492,10 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
       hooks: { poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop },
     };
     writeState(o.root, state);
+    // The launcher starts containers itself unless this marker says there are hooks to run.
+    if ((spec.hooks?.poststart ?? []).length > 0) {
+      fs.writeFileSync(path.join(dir, 'poststart-hooks'), '', { mode: 0o600 });
+    }
     if (o.pidFile) writePidFile(o.pidFile, pid);
     o.log.info(`created container ${o.id} with init ${pid} (root maps to host ${rootUid})`);
     return state;
