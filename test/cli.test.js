@@ -407,3 +407,56 @@ t.test('the launcher answers delete and start itself, and leaves hooks to Node',
   t.equal(again.status, 1, 'starting twice is an error');
   t.match(again.stderr, /cannot start a container that is running/);
 });
+
+t.test(
+  'every command refuses an unknown id, a wrong state or bad input, and changes nothing',
+  async (t) => {
+    const root = makeRoot(t);
+    for (const args of [
+      ['pause', 'ghost'],
+      ['resume', 'ghost'],
+      ['update', '--memory', '1000000', 'ghost'],
+      ['events', '--stats', 'ghost'],
+      ['exec', 'ghost', 'true'],
+      ['ps', 'ghost'],
+    ]) {
+      const r = runc(root, args);
+      t.not(r.status, 0, `${args[0]} of an unknown id fails`);
+      t.match(r.stderr, /does not exist/, `${args[0]} says the container does not exist`);
+    }
+    const bundle = makeBundle(t, ['true']);
+    t.equal(createWithOutput(root, bundle, 'done').status, 0);
+    t.equal(runc(root, ['start', 'done']).status, 0);
+    t.ok(await waitFor(() => state(root, 'done')?.status === 'stopped'));
+    const before = fs.readFileSync(path.join(root, 'done', 'state.json'), 'utf8');
+    const wrong = [
+      [['pause', 'done'], /container not running/],
+      [['resume', 'done'], /container not paused/],
+      [['update', '--memory', '1000000', 'done'], /container not running/],
+      [['exec', 'done', 'true'], /cannot exec in a container that is stopped/],
+      [['kill', 'done', 'KILL'], /container not running/],
+      [['start', 'done'], /cannot start a container that is stopped/],
+      [['kill', 'done', 'SIGNOPE'], /invalid signal/],
+    ];
+    for (const [args, pattern] of wrong) {
+      const r = runc(root, args);
+      t.not(r.status, 0, `${args.join(' ')} fails`);
+      t.match(r.stderr, pattern);
+    }
+    const bad = spawnSync(
+      process.execPath,
+      [cli, '--root', root, 'update', '--resources', '-', 'done'],
+      {
+        input: '{"memory": ',
+        encoding: 'utf8',
+      },
+    );
+    t.equal(bad.status, 1);
+    t.match(bad.stderr, /resources are not valid JSON/);
+    t.equal(
+      fs.readFileSync(path.join(root, 'done', 'state.json'), 'utf8'),
+      before,
+      'state unchanged',
+    );
+  },
+);
