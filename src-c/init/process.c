@@ -487,6 +487,7 @@ hook_step (struct step *s)
   long timeout = parse_long (s->argv[1], "hook timeout");
   long nargs = parse_long (s->argv[4], "hook argument count");
   const char *state = s->argv[2];
+  void (*old_pipe) (int);
   char **argv, **envp;
   int pipefd[2], status;
   time_t deadline;
@@ -520,10 +521,15 @@ hook_step (struct step *s)
       _exit (127);
     }
 
+  /* Non-blocking: a hook that never reads its input must not hold this process past the hook's
+   * timeout; what the pipe cannot take is dropped.  */
   close (pipefd[0]);
   state = with_pid (state);
-  if (write (pipefd[1], state, strlen (state)) < 0 && errno != EPIPE)
+  fcntl (pipefd[1], F_SETFL, O_NONBLOCK);
+  old_pipe = signal (SIGPIPE, SIG_IGN);
+  if (write (pipefd[1], state, strlen (state)) < 0 && errno != EPIPE && errno != EAGAIN)
     die_errno (errno, "write the state to hook `%s`", s->argv[3]);
+  signal (SIGPIPE, old_pipe);
   close (pipefd[1]);
 
   deadline = time (NULL) + timeout;

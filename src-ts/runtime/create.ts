@@ -452,8 +452,8 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
     fs.mkdirSync(path.join(dir, 'mnt'), { mode: 0o700 });
     fs.chownSync(path.join(dir, 'mnt'), rootUid, rootGid);
     makeFifo(fifoPath(o.root, o.id), rootUid, rootGid);
-    const usernsFd = fds.hold(createUserns(uidMappings, gidMappings));
     const seccomp = seccompSteps(spec.linux?.seccomp, true);
+    const usernsFd = fds.hold(createUserns(uidMappings, gidMappings));
     const input: PlanInput = {
       o,
       spec,
