@@ -460,3 +460,43 @@ t.test(
     );
   },
 );
+
+t.test(
+  'createContainer and startContainer hooks run inside the container with its state',
+  async (t) => {
+    const root = makeRoot(t);
+    const bundle = makeBundle(t, ['sleep', '1000'], (c) => {
+      c.hooks = {
+        // Before the switch to the new root: the host's path, the container's namespaces.
+        createContainer: [
+          {
+            path: '/bin/sh',
+            args: [
+              'sh',
+              '-c',
+              'cat > "$OUT"; echo >> "$OUT"; readlink /proc/self/ns/uts >> "$OUT"',
+            ],
+            env: [`OUT=${path.join(os.tmpdir(), `sysbox-cc-${process.pid}`)}`],
+          },
+        ],
+        // After it: the path and the files are the container's.
+        startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /start-state'] }],
+      };
+    });
+    const created = path.join(os.tmpdir(), `sysbox-cc-${process.pid}`);
+    t.teardown(() => fs.rmSync(created, { force: true }));
+    t.equal(createWithOutput(root, bundle, 'hooks').status, 0);
+    const pid = state(root, 'hooks').pid;
+    const [json, uts] = fs.readFileSync(created, 'utf8').split('\n');
+    t.match(JSON.parse(json), { id: 'hooks', status: 'created', pid });
+    t.equal(
+      uts,
+      fs.readlinkSync(`/proc/${pid}/ns/uts`),
+      "the hook ran in the container's namespaces",
+    );
+    t.equal(runc(root, ['start', 'hooks']).status, 0);
+    const started = path.join(bundle, 'rootfs', 'start-state');
+    t.ok(await waitFor(() => fs.existsSync(started) && fs.readFileSync(started, 'utf8')));
+    t.match(JSON.parse(fs.readFileSync(started, 'utf8')), { id: 'hooks', status: 'running', pid });
+  },
+);
