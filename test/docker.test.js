@@ -166,3 +166,72 @@ t.test('mounts made inside a system container stay inside it', async (t) => {
   t.equal(dockerRun(['exec', id, 'sh', '-c', probe]).status, 0);
   t.same(hostMounts([layer]), before, 'the mount made inside does not reach the host');
 });
+
+/** Starts a system container from `image` and waits for its inner Docker. */
+async function systemContainer(t, image) {
+  const id = dockerRun(['run', '--runtime=sysbox-runc', '-d', image]).stdout.trim();
+  removeAtEnd(t, id);
+  const up = await waitFor(
+    () => dockerRun(['exec', id, 'docker', 'info']).status === 0,
+    60000,
+    250,
+  );
+  t.ok(up, `the inner dockerd of ${image} answers`);
+  return id;
+}
+
+function innerImages(id) {
+  const r = dockerRun(['exec', id, 'docker', 'images', '--format', '{{.Repository}}:{{.Tag}}']);
+  return r.stdout.split('\n').filter(Boolean).sort();
+}
+
+function layerSize(image) {
+  const r = dockerRun(['history', '--no-trunc', '--format', '{{.Size}}', '--human=false', image]);
+  return Number(r.stdout.split('\n')[0]);
+}
+
+t.test('docker commit captures inner images, and inner deletions stick', async (t) => {
+  const committed = ['sysbox-test/commit-1', 'sysbox-test/commit-2', 'sysbox-test/commit-0'];
+  t.teardown(() => dockerRun(['rmi', ...committed]));
+  const id = await systemContainer(t, system);
+  const load =
+    'docker create --name exp sysbox-test/busybox true >/dev/null && ' +
+    'docker export exp | docker import - probe:1 >/dev/null && docker rm exp >/dev/null';
+  t.equal(dockerRun(['exec', id, 'sh', '-c', load]).status, 0, 'an image is made inside');
+  t.equal(dockerRun(['commit', id, committed[0]]).status, 0);
+  const loaded = layerSize(committed[0]);
+  t.ok(loaded < 3_000_000, `the committed layer holds about the new image (${loaded} bytes)`);
+
+  const second = await systemContainer(t, committed[0]);
+  t.same(innerImages(second), ['probe:1', 'sysbox-test/busybox:latest'], 'both images are there');
+  const run = ['exec', second, 'docker', 'run', '--rm', '--pull', 'never', '--network', 'none'];
+  const r = dockerRun([...run, 'probe:1', '/bin/busybox', 'echo', 'probe runs']);
+  t.equal(r.stdout, 'probe runs\n', r.stderr);
+  t.equal(dockerRun(['exec', second, 'docker', 'rmi', 'probe:1']).status, 0);
+  t.equal(dockerRun(['commit', second, committed[1]]).status, 0);
+
+  const third = await systemContainer(t, committed[1]);
+  t.same(innerImages(third), ['sysbox-test/busybox:latest'], 'the deleted image stays deleted');
+});
+
+t.test('a stopped container that changed nothing adds almost nothing', async (t) => {
+  const image = 'sysbox-test/commit-0';
+  t.teardown(() => dockerRun(['rmi', image]));
+  const id = await systemContainer(t, system);
+  t.equal(dockerRun(['stop', id]).status, 0);
+  const sized = dockerRun([
+    'ps',
+    '-a',
+    '-s',
+    '--no-trunc',
+    '--filter',
+    `id=${id}`,
+    '--format',
+    '{{.Size}}',
+  ]);
+  const m = /^([\d.]+)([kMG]?B)/.exec(sized.stdout.trim());
+  const bytes = m ? Number(m[1]) * { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 }[m[2]] : Infinity;
+  t.ok(bytes <= 1e6, `docker ps -s shows ${sized.stdout.trim()}`);
+  t.equal(dockerRun(['commit', id, image]).status, 0);
+  t.ok(layerSize(image) <= 1e6, `the committed layer is ${layerSize(image)} bytes`);
+});

@@ -5,6 +5,7 @@ import { SysboxError } from '../errors';
 import type { Logger } from '../log';
 import { applyResources, dirOf, freezerState, isUnified, type CgroupSet } from '../linux/cgroups';
 import type { Resources } from './spec';
+import { capture } from '../storage/capture';
 import { readState, statusOf } from './state';
 
 function freezerFile(set: CgroupSet): { file: string; frozen: string; thawed: string } {
@@ -41,6 +42,19 @@ export async function pauseContainer(root: string, id: string, log: Logger): Pro
     throw new SysboxError('EBAD_STATE', `container not running: ${id} is ${status}`);
   }
   await setFrozen(s.cgroups, true);
+  if (s.capture) {
+    // docker commit pauses the container: frozen, its inner data is consistent, and the commit
+    // must find it in the writable layer.
+    try {
+      capture(s.capture, log);
+    } catch (err) {
+      await setFrozen(s.cgroups, false);
+      throw new SysboxError(
+        'ESYSTEM',
+        `capture the inner data of ${id}: ${(err as Error).message}`,
+      );
+    }
+  }
   log.info(`paused container ${id}`);
 }
 

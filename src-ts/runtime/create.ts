@@ -24,6 +24,7 @@ import { allocateRange, checkGivenMappings, idPool, releaseRange, toHost } from 
 import { findMount, overlayLayers } from '../linux/mountinfo';
 import { seccompSteps } from '../linux/seccomp';
 import { prepareSpecialDirs, removeFresh } from '../storage/special-dirs';
+import type { CaptureSpec } from '../storage/capture';
 import { runHooks } from './hooks';
 import { InitProcess } from './init-process';
 import { deviceSteps, MS, mountSteps, onlyRootReaches } from './mounts';
@@ -115,6 +116,7 @@ class Undo {
 interface RootfsPlan {
   steps: Step[];
   upper?: string;
+  lower?: string[];
 }
 
 /**
@@ -163,7 +165,7 @@ function rootfsSteps(rootfs: string, usernsFd: number, pass: (fd: number) => num
     ['userxattr', ...layers.extra].join(','),
     ...lowerFds,
   ];
-  return { steps: [step], upper: layers.upper };
+  return { steps: [step], upper: layers.upper, lower: layers.lower };
 }
 
 function propagationFlags(spec: Spec): number {
@@ -234,6 +236,8 @@ interface PlanInput {
   fds: PassedFds;
   seccomp: Step[];
   undo: Undo;
+  /** Set while the plan is built when inner runtime data must be captured for commits. */
+  capture?: CaptureSpec;
 }
 
 /**
@@ -318,6 +322,13 @@ async function rootSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Pr
     );
     const specials = await prepareSpecialDirs(root.upper, x.rootfs, configured, x.o.log);
     x.undo.push(() => removeFresh(specials));
+    if (specials.length > 0) {
+      x.capture = {
+        upper: root.upper,
+        lower: root.lower ?? [],
+        dirs: specials.map((m) => ({ destination: m.destination, source: m.source })),
+      };
+    }
     for (const s of specials) {
       const fd = pass(openIdmappedTree(s.source, x.usernsFd));
       steps.push(['mount-fd', String(fd), s.destination, 'd', '0']);
@@ -486,6 +497,7 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
       uidMappings,
       gidMappings,
       idStart,
+      capture: input.capture,
       seccomp,
       noNewPrivileges: proc.noNewPrivileges ?? false,
       honorCaps: o.honorCaps ?? false,

@@ -6,6 +6,7 @@ import type { Logger } from '../log';
 import { cgroupPids, destroyCgroups, thawAll, type CgroupSet } from '../linux/cgroups';
 import { runHooks } from './hooks';
 import { releaseRange } from '../linux/idrange';
+import { capture } from '../storage/capture';
 import type { Hook } from './spec';
 import {
   containerDir,
@@ -178,6 +179,14 @@ export async function deleteContainer(
     );
   }
   if (status !== 'stopped' || cgroupPids(s.cgroups).length > 0) await killAll(s.cgroups, s);
+  if (s.capture) {
+    // After `docker build` runs a step, or `docker stop`, Docker may commit the layer.
+    try {
+      capture(s.capture, log);
+    } catch (err) {
+      log.error(`capture the inner data of ${id} for commits: ${(err as Error).message}`);
+    }
+  }
   await destroyCgroups(s.cgroups);
   releaseRange(s.idStart, containerDir(root, id));
   removeDir(root, id);

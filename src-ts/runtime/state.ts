@@ -9,6 +9,7 @@ import { notFound, SysboxError, systemError } from '../errors';
 import type { IdMapping } from './spec';
 import type { Step } from './plan';
 import type { CgroupSet } from '../linux/cgroups';
+import type { CaptureSpec } from '../storage/capture';
 import { freezerState } from '../linux/cgroups';
 
 export const defaultRoot = '/run/sysbox-runc';
@@ -27,6 +28,8 @@ export interface ContainerState {
   gidMappings: IdMapping[];
   /** First host ID of the range allocated to the container, freed when it is deleted. */
   idStart?: number;
+  /** Inner runtime data to put into the writable layer when paused and when stopped. */
+  capture?: CaptureSpec;
   /** Steps that give an exec'd process the container's seccomp filter. */
   seccomp: Step[];
   noNewPrivileges: boolean;

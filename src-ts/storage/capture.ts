@@ -1,0 +1,162 @@
+/**
+ * Capturing inner runtime data into the container's writable layer, so that `docker commit`
+ * (which pauses the container) and `docker build` (which commits a stopped one) put it in the
+ * image. Only what differs from the image goes in, as hard links to the files in the host
+ * directory, with a whiteout for what the container deleted: a container that changed nothing
+ * adds nothing, and an inner image removed inside stays removed in the committed image.
+ *
+ * The captured tree lives under the mount point in the upper directory, which the container
+ * never sees (its host directory is mounted over it), and is rebuilt at every capture.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Logger } from '../log';
+
+export interface CaptureSpec {
+  upper: string;
+  /** Lower layers of the rootfs overlay, top first, as mountinfo lists them. */
+  lower: string[];
+  dirs: { destination: string; source: string }[];
+}
+
+function lstat(p: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function isWhiteout(st: fs.Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0;
+}
+
+/** What the image holds at `rel` (relative to the overlay root), looking through its layers. */
+function inImage(lower: string[], rel: string): fs.Stats | undefined {
+  for (const layer of lower) {
+    const st = lstat(path.join(layer, rel));
+    if (st === undefined) continue;
+    return isWhiteout(st) ? undefined : st;
+  }
+  return undefined;
+}
+
+function same(a: fs.Stats, b: fs.Stats, aPath: string, bPath: string): boolean {
+  if ((a.mode & 0o170000) !== (b.mode & 0o170000)) return false;
+  if (a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid) return false;
+  if (a.isDirectory()) return true;
+  if (a.isSymbolicLink()) return fs.readlinkSync(aPath) === fs.readlinkSync(bPath);
+  if (a.isCharacterDevice() || a.isBlockDevice()) return a.rdev === b.rdev;
+  return a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
+
+function whiteout(target: string): void {
+  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+  execFileSync('mknod', [target, 'c', '0', '0']);
+}
+
+function copyNode(src: string, dst: string, st: fs.Stats): void {
+  if (st.isDirectory()) {
+    fs.mkdirSync(dst);
+    fs.chownSync(dst, st.uid, st.gid);
+    fs.chmodSync(dst, st.mode & 0o7777);
+  } else if (st.isSymbolicLink()) {
+    fs.symlinkSync(fs.readlinkSync(src), dst);
+    fs.lchownSync(dst, st.uid, st.gid);
+  } else {
+    // Regular files, fifos, sockets and device nodes alike: a hard link is the same inode, with
+    // its owner, mode, xattrs, capabilities and link count, and costs no data.
+    fs.linkSync(src, dst);
+  }
+}
+
+/**
+ * Writes into `out` (in the upper directory) what makes the image's tree at `rel` equal to the
+ * host directory `src`. Returns the number of entries written.
+ */
+function diffInto(src: string, out: string, rel: string, lower: string[]): number {
+  let written = 0;
+  const names = new Set(fs.readdirSync(src));
+  for (const name of names) {
+    const s = path.join(src, name);
+    const st = fs.lstatSync(s);
+    const image = inImage(lower, path.join(rel, name));
+    const d = path.join(out, name);
+    if (image && same(st, image, s, firstIn(lower, path.join(rel, name)))) {
+      if (st.isDirectory()) {
+        const before = written;
+        fs.mkdirSync(d);
+        written += diffInto(s, d, path.join(rel, name), lower);
+        // A directory with no change below it is left out again.
+        if (written === before) fs.rmdirSync(d);
+        else {
+          fs.chownSync(d, st.uid, st.gid);
+          fs.chmodSync(d, st.mode & 0o7777);
+        }
+      }
+      continue;
+    }
+    // What differs replaces what the image has by this name, whatever kind that is.
+    if (st.isDirectory()) {
+      if (image?.isDirectory()) {
+        fs.mkdirSync(d);
+        fs.chownSync(d, st.uid, st.gid);
+        fs.chmodSync(d, st.mode & 0o7777);
+        diffInto(s, d, path.join(rel, name), lower);
+      } else {
+        copyTree(s, d);
+      }
+    } else {
+      copyNode(s, d, st);
+    }
+    written++;
+  }
+  const imageNames = new Set<string>();
+  for (const layer of lower) {
+    let list: string[] = [];
+    try {
+      list = fs.readdirSync(path.join(layer, rel));
+    } catch {
+      continue;
+    }
+    for (const n of list) imageNames.add(n);
+  }
+  for (const name of imageNames) {
+    if (names.has(name) || !inImage(lower, path.join(rel, name))) continue;
+    whiteout(path.join(out, name));
+    written++;
+  }
+  return written;
+}
+
+function firstIn(lower: string[], rel: string): string {
+  for (const layer of lower) if (lstat(path.join(layer, rel))) return path.join(layer, rel);
+  return '';
+}
+
+function copyTree(src: string, dst: string): void {
+  const st = fs.lstatSync(src);
+  copyNode(src, dst, st);
+  if (!st.isDirectory()) return;
+  for (const name of fs.readdirSync(src)) copyTree(path.join(src, name), path.join(dst, name));
+}
+
+/**
+ * Rebuilds the captured tree of every special directory in the upper directory. The container
+ * must not change the host directories meanwhile: it is frozen (pause) or stopped (delete).
+ */
+export function capture(spec: CaptureSpec, log: Logger): void {
+  for (const { destination, source } of spec.dirs) {
+    const rel = destination.replace(/^\//, '');
+    const out = path.join(spec.upper, rel);
+    const started = Date.now();
+    fs.rmSync(out, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.mkdirSync(out);
+    const st = fs.lstatSync(source);
+    fs.chownSync(out, st.uid, st.gid);
+    fs.chmodSync(out, st.mode & 0o7777);
+    const n = diffInto(source, out, rel, spec.lower);
+    log.info(`captured ${n} changed entries of ${destination} in ${Date.now() - started} ms`);
+  }
+}
