@@ -22,6 +22,7 @@ log() { printf 'start-dockerd: %s\n' "$*" >&2; }
 # which dockerd accepts (it only resolves the binary when a container uses it).
 read -r -d '' WANT <<'JSON' || true
 {"bridge": "none", "iptables": false, "ip-forward": false, "ip-masq": false,
+ "default-runtime": "sysbox-runc",
  "runtimes": {"sysbox-runc": {"path": "/usr/local/bin/sysbox-runc"}}}
 JSON
 

@@ -3,6 +3,7 @@
 // scripts/setup.sh starts and the images test/fixtures/build.sh makes.
 const t = require('tap');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { docker, dockerRun, dockerReady, hostMounts, waitFor } = require('./helpers');
@@ -234,4 +235,33 @@ t.test('a stopped container that changed nothing adds almost nothing', async (t)
   t.ok(bytes <= 1e6, `docker ps -s shows ${sized.stdout.trim()}`);
   t.equal(dockerRun(['commit', id, image]).status, 0);
   t.ok(layerSize(image) <= 1e6, `the committed layer is ${layerSize(image)} bytes`);
+});
+
+t.test('docker build with the legacy builder keeps an image loaded in a RUN step', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-build-'));
+  t.teardown(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    dockerRun(['rmi', 'sysbox-test/built']);
+  });
+  fs.writeFileSync(
+    path.join(dir, 'Dockerfile'),
+    [
+      `FROM ${system}`,
+      'RUN (dockerd >/tmp/dockerd.log 2>&1 &) ; \\',
+      '    for i in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done; \\',
+      '    docker create --name exp sysbox-test/busybox true >/dev/null && \\',
+      '    docker export exp | docker import - built:1 && docker rm exp >/dev/null && \\',
+      '    kill $(cat /var/run/docker.pid) && while [ -e /var/run/docker.pid ]; do sleep 0.2; done',
+    ].join('\n') + '\n',
+  );
+  const info = dockerRun(['info', '--format', '{{.DefaultRuntime}}']).stdout.trim();
+  t.equal(info, 'sysbox-runc', 'scripts/start-dockerd.sh makes sysbox-runc the default runtime');
+  const built = dockerRun(['build', '-t', 'sysbox-test/built', dir], {
+    env: { ...process.env, DOCKER_BUILDKIT: '0' },
+  });
+  t.equal(built.status, 0, built.stderr);
+  const id = await systemContainer(t, 'sysbox-test/built');
+  t.same(innerImages(id), ['built:1', 'sysbox-test/busybox:latest']);
+  const run = ['exec', id, 'docker', 'run', '--rm', '--pull', 'never', '--network', 'none'];
+  t.equal(dockerRun([...run, 'built:1', '/bin/busybox', 'echo', 'ok']).stdout, 'ok\n');
 });
