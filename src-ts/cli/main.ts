@@ -8,7 +8,7 @@ import { defaultConfigFile } from '../config';
 import { reportError, resolveSettings, type GlobalFlags, type Settings } from './settings';
 import { SysboxError } from '../errors';
 import { Logger } from '../log';
-import { createContainer } from '../runtime/create';
+import { createContainer, type CreateOptions } from '../runtime/create';
 import { execProcess, readProcessFile } from '../runtime/exec';
 import {
   containerPids,
@@ -40,6 +40,23 @@ let exitCodeOnError = 1;
 
 function globals(cmd: Command): Settings {
   return resolveSettings(cmd.optsWithGlobals() as GlobalFlags);
+}
+
+/** The options `create` and `run` share, from their flags and the global settings. */
+function createOptions(id: string, o: Record<string, unknown>, g: Settings): CreateOptions {
+  return {
+    root: g.root,
+    id,
+    bundle: o.bundle as string,
+    pidFile: o.pidFile as string | undefined,
+    consoleSocket: o.consoleSocket as string | undefined,
+    noPivot: o.pivot === false,
+    noNewKeyring: o.newKeyring === false,
+    honorCaps: g.honorCaps,
+    idRange: g.idRange,
+    systemdCgroup: g.systemdCgroup,
+    log: logger,
+  };
 }
 
 function out(value: unknown): void {
@@ -86,20 +103,7 @@ function program(): Command {
     .option('--preserve-fds <n>', 'accepted; extra fds are not passed on', '0')
     .option('-d, --detach', 'accepted; create always detaches')
     .action(async (id: string, o, cmd: Command) => {
-      const g = globals(cmd);
-      await createContainer({
-        root: g.root,
-        id,
-        bundle: o.bundle,
-        pidFile: o.pidFile,
-        consoleSocket: o.consoleSocket,
-        noPivot: o.pivot === false,
-        noNewKeyring: o.newKeyring === false,
-        honorCaps: g.honorCaps,
-        idRange: g.idRange,
-        systemdCgroup: g.systemdCgroup,
-        log: logger,
-      });
+      await createContainer(createOptions(id, o, globals(cmd)));
     });
 
   p.command('start')
@@ -217,21 +221,8 @@ function program(): Command {
     .option('--no-pivot', 'chroot instead of pivot_root')
     .option('--no-new-keyring', "keep the caller's session keyring")
     .action(async (id: string, o, cmd: Command) => {
-      const g = globals(cmd);
-      process.exitCode = await runContainer({
-        root: g.root,
-        id,
-        bundle: o.bundle,
-        pidFile: o.pidFile,
-        consoleSocket: o.consoleSocket,
-        noPivot: o.pivot === false,
-        noNewKeyring: o.newKeyring === false,
-        honorCaps: g.honorCaps,
-        idRange: g.idRange,
-        systemdCgroup: g.systemdCgroup,
-        detach: o.detach,
-        log: logger,
-      });
+      const options = createOptions(id, o, globals(cmd));
+      process.exitCode = await runContainer({ ...options, detach: o.detach });
     });
 
   p.command('pause')
