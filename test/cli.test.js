@@ -500,3 +500,22 @@ t.test(
     t.match(JSON.parse(fs.readFileSync(started, 'utf8')), { id: 'hooks', status: 'running', pid });
   },
 );
+
+t.test('a read-only bind keeps nodev', async (t) => {
+  const root = makeRoot(t);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-devsrc-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  spawnSync('mknod', [path.join(dir, 'null'), 'c', '1', '3']);
+  const script =
+    'head -c1 /d/null >/dev/null 2>&1 && echo OPENED || echo refused; grep " /d " /proc/mounts';
+  const bundle = makeBundle(t, ['sh', '-c', script], (c) => {
+    c.mounts.push({ destination: '/d', type: 'bind', source: dir, options: ['rbind', 'ro'] });
+  });
+  const r = createWithOutput(root, bundle, 'rodev');
+  t.equal(r.status, 0, r.stderr);
+  t.equal(runc(root, ['start', 'rodev']).status, 0);
+  t.ok(await waitFor(() => state(root, 'rodev')?.status === 'stopped'));
+  const out = fs.readFileSync(r.out, 'utf8');
+  t.match(out, /^refused\n/);
+  t.match(out, / \/d \S+ ro,nodev/);
+});

@@ -443,6 +443,15 @@ main (int argc, char **argv)
       return 2;
     }
 
+  /* Not dumpable: between joining the container's user namespace and taking a user of it, this
+   * process is still host root, and a process in that namespace (with CAP_SYS_PTRACE there)
+   * could otherwise ptrace it.  execve resets the flag for the container's program.  */
+  if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    {
+      fprintf (stderr, "sysbox-init: make the process non-dumpable: %s\n", strerror (errno));
+      return 2;
+    }
+
   set_sync_fd (SYNC_FD);
   text = read_plan ();
   if (parse_plan (text, &plan) < 0)

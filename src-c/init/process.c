@@ -187,8 +187,10 @@ set_caps (struct step *s)
   if (syscall (SYS_capset, &hdr, data) < 0)
     die_errno (errno, "set the process capabilities");
 
+  /* The kernel raises an ambient capability only if it is permitted and inheritable; like runc,
+   * the others are skipped rather than failing the container.  */
   for (int cap = 0; cap < 64; cap++)
-    if ((amb >> cap) & 1)
+    if (((amb & inh & prm) >> cap) & 1)
       if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
         die_errno (errno, "raise ambient capability %d", cap);
 }

@@ -127,7 +127,7 @@ ensure_in_root (int root_fd, const char *path, char kind)
 }
 
 static unsigned long
-locked_flags (const char *path)
+current_flags (const char *path)
 {
   struct statvfs sv;
   unsigned long flags = 0;
@@ -145,21 +145,17 @@ locked_flags (const char *path)
   return flags;
 }
 
-/* Applies per-mount flags to a bind mount.  A bind inherits the flags of its source, and a user
- * namespace may not clear the ones a more privileged namespace set, so on EPERM the flags the
- * mount already has are kept.  */
+/* Adds per-mount flags to a bind mount.  A bind inherits the flags of its source, and a user
+ * namespace may not clear the ones a more privileged namespace set, so they are kept.  */
 static void
 remount_bind (const char *path, unsigned long flags, const char *shown)
 {
   unsigned long base = MS_BIND | MS_REMOUNT;
 
-  if (mount (NULL, path, NULL, base | flags, NULL) == 0)
-    return;
-
-  if (errno == EPERM && mount (NULL, path, NULL, base | flags | locked_flags (path), NULL) == 0)
-    return;
-
-  die_errno (errno, "remount `%s` with its options", shown);
+  /* A remount sets the per-mount flags as given; the ones the mount has (nodev on every mount
+   * made from host storage) are added, so that making a mount read-only never loses them.  */
+  if (mount (NULL, path, NULL, base | flags | current_flags (path), NULL) < 0)
+    die_errno (errno, "remount `%s` with its options", shown);
 }
 
 #define PROPAGATION_FLAGS (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)

@@ -146,6 +146,13 @@ function rootfsSteps(rootfs: string, usernsFd: number, pass: (fd: number) => num
     );
   }
   const upperParent = path.dirname(layers.upper);
+  if (!onlyRootReaches(upperParent)) {
+    throw new SysboxError(
+      'EINVAL_CONFIG',
+      `rootfs ${rootfs}: the overlay's upper directory ${layers.upper} can be reached by users ` +
+        "other than root; files the container's root makes there would be host root's",
+    );
+  }
   if (path.dirname(layers.work) !== upperParent) {
     throw new SysboxError(
       'EINVAL_CONFIG',
