@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's own conventions that no formatter enforces: lines of at most 100 columns in
-# every source, script and test, and no TODO or FIXME that does not say what resolves it.
+# every source, script and test, and no to-do mark that does not say what resolves it.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ for f in "${files[@]}"; do
 done
 bare=$(grep -nE '(TODO|FIXME|XXX)([^(A-Za-z]|$)' "${others[@]}" | grep -v XXXXXX || true)
 if [[ -n "$bare" ]]; then
-  echo "check-style: a TODO must name what resolves it:" >&2
+  echo "check-style: a to-do mark must name what resolves it:" >&2
   echo "$bare" >&2
   status=1
 fi
