@@ -191,28 +191,42 @@ function layerSize(image) {
   return Number(r.stdout.split('\n')[0]);
 }
 
-t.test('docker commit captures inner images, and inner deletions stick', async (t) => {
-  const committed = ['sysbox-test/commit-1', 'sysbox-test/commit-2', 'sysbox-test/commit-0'];
-  t.teardown(() => dockerRun(['rmi', ...committed]));
-  const id = await systemContainer(t, system);
-  const load =
+/** Makes an inner image `name` from the preloaded busybox, as a new layer of about 2 MB. */
+function makeInnerImage(id, name) {
+  const script =
     'docker create --name exp sysbox-test/busybox true >/dev/null && ' +
-    'docker export exp | docker import - probe:1 >/dev/null && docker rm exp >/dev/null';
-  t.equal(dockerRun(['exec', id, 'sh', '-c', load]).status, 0, 'an image is made inside');
-  t.equal(dockerRun(['commit', id, committed[0]]).status, 0);
+    `docker export exp | docker import - ${name} >/dev/null && docker rm exp >/dev/null`;
+  return dockerRun(['exec', id, 'sh', '-c', script]).status === 0;
+}
+
+function innerRun(id, image) {
+  const run = ['exec', id, 'docker', 'run', '--rm', '--pull', 'never', '--network', 'none'];
+  return dockerRun([...run, image, '/bin/busybox', 'echo', `${image} runs`]).stdout;
+}
+
+t.test('docker commit captures inner images, in layers, and inner deletions stick', async (t) => {
+  const committed = ['sysbox-test/commit-1', 'sysbox-test/commit-2', 'sysbox-test/commit-3'];
+  t.teardown(() => dockerRun(['rmi', ...committed.reverse()]));
+  const first = await systemContainer(t, system);
+  t.ok(makeInnerImage(first, 'probe:1'), 'an image is made inside');
+  t.equal(dockerRun(['commit', first, committed[0]]).status, 0);
   const loaded = layerSize(committed[0]);
   t.ok(loaded < 3_000_000, `the committed layer holds about the new image (${loaded} bytes)`);
 
   const second = await systemContainer(t, committed[0]);
-  t.same(innerImages(second), ['probe:1', 'sysbox-test/busybox:latest'], 'both images are there');
-  const run = ['exec', second, 'docker', 'run', '--rm', '--pull', 'never', '--network', 'none'];
-  const r = dockerRun([...run, 'probe:1', '/bin/busybox', 'echo', 'probe runs']);
-  t.equal(r.stdout, 'probe runs\n', r.stderr);
-  t.equal(dockerRun(['exec', second, 'docker', 'rmi', 'probe:1']).status, 0);
+  t.ok(makeInnerImage(second, 'probe:2'), 'a second image on top of the first');
   t.equal(dockerRun(['commit', second, committed[1]]).status, 0);
 
   const third = await systemContainer(t, committed[1]);
-  t.same(innerImages(third), ['sysbox-test/busybox:latest'], 'the deleted image stays deleted');
+  t.same(innerImages(third), ['probe:1', 'probe:2', 'sysbox-test/busybox:latest']);
+  t.equal(innerRun(third, 'probe:1'), 'probe:1 runs\n');
+  t.equal(innerRun(third, 'probe:2'), 'probe:2 runs\n');
+  t.equal(dockerRun(['exec', third, 'docker', 'rmi', 'probe:1']).status, 0);
+  t.equal(dockerRun(['commit', third, committed[2]]).status, 0);
+
+  const fourth = await systemContainer(t, committed[2]);
+  t.same(innerImages(fourth), ['probe:2', 'sysbox-test/busybox:latest'], 'probe:1 stays deleted');
+  t.equal(innerRun(fourth, 'probe:2'), 'probe:2 runs\n');
 });
 
 t.test('a stopped container that changed nothing adds almost nothing', async (t) => {
