@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/xattr.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -436,10 +437,125 @@ lock_file (napi_env env, napi_callback_info info)
   return result;
 }
 
+/* Extended attributes of a path, not following a final symlink: Node has no API for them, and
+ * the commit capture must carry them (and translate overlay's markers).  */
+static napi_value
+list_xattrs (napi_env env, napi_callback_info info)
+{
+  napi_value argv[1], result, name;
+  size_t argc = 1;
+  ssize_t len;
+  char *path, *buf = NULL;
+  uint32_t n = 0;
+
+  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
+  path = get_string (env, argv[0], "path");
+  if (path == NULL)
+    return NULL;
+
+  len = llistxattr (path, NULL, 0);
+  if (len > 0)
+    {
+      buf = malloc ((size_t) len);
+      if (buf != NULL)
+        len = llistxattr (path, buf, (size_t) len);
+    }
+  if (len < 0 || (len > 0 && buf == NULL))
+    {
+      throw_errno (env, buf == NULL && len > 0 ? ENOMEM : errno, "list the xattrs of", path);
+      free (buf);
+      free (path);
+      return NULL;
+    }
+
+  NAPI_CALL (env, napi_create_array (env, &result));
+  for (ssize_t i = 0; i < len; i += (ssize_t) strlen (buf + i) + 1)
+    {
+      napi_create_string_utf8 (env, buf + i, NAPI_AUTO_LENGTH, &name);
+      napi_set_element (env, result, n++, name);
+    }
+
+  free (buf);
+  free (path);
+  return result;
+}
+
+static napi_value
+get_xattr (napi_env env, napi_callback_info info)
+{
+  napi_value argv[2], result;
+  size_t argc = 2;
+  char *path, *name, buf[65536];
+  void *data;
+  ssize_t len;
+
+  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
+  path = get_string (env, argv[0], "path");
+  if (path == NULL)
+    return NULL;
+  name = get_string (env, argv[1], "name");
+  if (name == NULL)
+    {
+      free (path);
+      return NULL;
+    }
+
+  len = lgetxattr (path, name, buf, sizeof buf);
+  if (len < 0)
+    {
+      throw_errno (env, errno, name, path);
+      free (path);
+      free (name);
+      return NULL;
+    }
+
+  free (path);
+  free (name);
+  NAPI_CALL (env, napi_create_buffer_copy (env, (size_t) len, buf, &data, &result));
+  return result;
+}
+
+static napi_value
+set_xattr (napi_env env, napi_callback_info info)
+{
+  napi_value argv[3];
+  size_t argc = 3, len = 0;
+  void *data = NULL;
+  char *path, *name;
+  bool is_buffer = false;
+
+  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
+  if (napi_is_buffer (env, argv[2], &is_buffer) != napi_ok || ! is_buffer)
+    {
+      napi_throw_type_error (env, "ERR_INVALID_ARG_TYPE", "value must be a Buffer");
+      return NULL;
+    }
+  NAPI_CALL (env, napi_get_buffer_info (env, argv[2], &data, &len));
+  path = get_string (env, argv[0], "path");
+  if (path == NULL)
+    return NULL;
+  name = get_string (env, argv[1], "name");
+  if (name == NULL)
+    {
+      free (path);
+      return NULL;
+    }
+
+  if (lsetxattr (path, name, data, len, 0) < 0)
+    throw_errno (env, errno, name, path);
+
+  free (path);
+  free (name);
+  return NULL;
+}
+
 static napi_value
 init (napi_env env, napi_value exports)
 {
   napi_property_descriptor props[] = {
+    { "listXattrs", NULL, list_xattrs, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "getXattr", NULL, get_xattr, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "setXattr", NULL, set_xattr, NULL, NULL, NULL, napi_enumerable, NULL },
     { "lockFile", NULL, lock_file, NULL, NULL, NULL, napi_enumerable, NULL },
     { "setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL },
     { "waitPid", NULL, wait_pid, NULL, NULL, NULL, napi_enumerable, NULL },

@@ -11,6 +11,9 @@ interface NativeAddon {
   makeFifo(path: string, uid: number, gid: number): void;
   setChildSubreaper(): void;
   lockFile(path: string): number;
+  listXattrs(path: string): string[];
+  getXattr(path: string, name: string): Buffer;
+  setXattr(path: string, name: string, value: Buffer): void;
   waitPid(pid: number): Promise<number>;
 }
 
@@ -126,4 +129,18 @@ export function lockFile(target: string): number {
     throw new TypeError(`path must be absolute, got ${JSON.stringify(target)}`);
   }
   return load().lockFile(target);
+}
+
+/** Names of the extended attributes of `target`, not following a final symlink. */
+export function listXattrs(target: string): string[] {
+  return load().listXattrs(target);
+}
+
+export function getXattr(target: string, name: string): Buffer {
+  return load().getXattr(target, name);
+}
+
+export function setXattr(target: string, name: string, value: Buffer): void {
+  if (!Buffer.isBuffer(value)) throw new TypeError('value must be a Buffer');
+  load().setXattr(target, name, value);
 }

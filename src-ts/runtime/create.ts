@@ -24,7 +24,7 @@ import { allocateRange, checkGivenMappings, idPool, releaseRange, toHost } from 
 import { findMount, overlayLayers } from '../linux/mountinfo';
 import { seccompSteps } from '../linux/seccomp';
 import { prepareSpecialDirs, removeFresh } from '../storage/special-dirs';
-import type { CaptureSpec } from '../storage/capture';
+import { mirrorOpaqueInLayers, type CaptureSpec } from '../storage/capture';
 import { runHooks } from './hooks';
 import { InitProcess } from './init-process';
 import { deviceSteps, MS, mountSteps, onlyRootReaches } from './mounts';
@@ -123,7 +123,12 @@ interface RootfsPlan {
  * An overlay rootfs (Docker's, containerd's) is rebuilt inside the container over ID-mapped
  * layers; any other directory is ID-mapped as it is.
  */
-function rootfsSteps(rootfs: string, usernsFd: number, pass: (fd: number) => number): RootfsPlan {
+function rootfsSteps(
+  rootfs: string,
+  usernsFd: number,
+  pass: (fd: number) => number,
+  log: Logger,
+): RootfsPlan {
   const mount = findMount(rootfs);
   if (mount?.fsType !== 'overlay') {
     if (!onlyRootReaches(rootfs)) {
@@ -159,6 +164,7 @@ function rootfsSteps(rootfs: string, usernsFd: number, pass: (fd: number) => num
       `rootfs ${rootfs}: the overlay's upperdir and workdir are not in one directory`,
     );
   }
+  mirrorOpaqueInLayers(layers.lower, log);
   const upperFd = pass(openIdmappedTree(upperParent, usernsFd));
   const lowerFds = layers.lower.map((l) => String(pass(openIdmappedTree(l, usernsFd))));
   const step = [
@@ -311,7 +317,7 @@ function hostSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Step[] {
 /** Steps of the container's PID 1 that build its root, up to and including the switch to it. */
 async function rootSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Promise<Step[]> {
   const pass = (fd: number): number => x.fds.pass(fd);
-  const root = rootfsSteps(x.rootfs, x.usernsFd, pass);
+  const root = rootfsSteps(x.rootfs, x.usernsFd, pass, x.o.log);
   const steps: Step[] = [['propagation', String(MS.PRIVATE | MS.REC)], ['stage'], ...root.steps];
   const mctx = {
     usernsFd: x.usernsFd,
@@ -329,13 +335,11 @@ async function rootSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Pr
     );
     const specials = await prepareSpecialDirs(root.upper, x.rootfs, configured, x.o.log);
     x.undo.push(() => removeFresh(specials));
-    if (specials.length > 0) {
-      x.capture = {
-        upper: root.upper,
-        lower: root.lower ?? [],
-        dirs: specials.map((m) => ({ destination: m.destination, source: m.source })),
-      };
-    }
+    x.capture = {
+      upper: root.upper,
+      lower: root.lower ?? [],
+      dirs: specials.map((m) => ({ destination: m.destination, source: m.source })),
+    };
     for (const s of specials) {
       const fd = pass(openIdmappedTree(s.source, x.usernsFd));
       steps.push(['mount-fd', String(fd), s.destination, 'd', '0']);

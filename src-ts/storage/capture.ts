@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../log';
+import { getXattr, listXattrs, setXattr } from '../native';
 
 export interface CaptureSpec {
   upper: string;
@@ -44,7 +45,7 @@ function inImage(lower: string[], rel: string): fs.Stats | undefined {
 function same(a: fs.Stats, b: fs.Stats, aPath: string, bPath: string): boolean {
   if ((a.mode & 0o170000) !== (b.mode & 0o170000)) return false;
   if (a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid) return false;
-  if (a.isDirectory()) return true;
+  if (a.isDirectory()) return sameXattrs(aPath, bPath);
   if (a.isSymbolicLink()) return fs.readlinkSync(aPath) === fs.readlinkSync(bPath);
   if (a.isCharacterDevice() || a.isBlockDevice()) return a.rdev === b.rdev;
   return a.size === b.size && a.mtimeMs === b.mtimeMs;
@@ -55,11 +56,24 @@ function whiteout(target: string): void {
   execFileSync('mknod', [target, 'c', '0', '0']);
 }
 
+/** A new directory like `src`: owner, mode and extended attributes. */
+function makeDirLike(src: string, dst: string, st: fs.Stats): void {
+  fs.mkdirSync(dst);
+  fs.chownSync(dst, st.uid, st.gid);
+  fs.chmodSync(dst, st.mode & 0o7777);
+  for (const name of listXattrs(src)) setXattr(dst, name, getXattr(src, name));
+}
+
+function sameXattrs(a: string, b: string): boolean {
+  const names = listXattrs(a).sort();
+  const other = listXattrs(b).sort();
+  if (names.join('\0') !== other.join('\0')) return false;
+  return names.every((n) => getXattr(a, n).equals(getXattr(b, n)));
+}
+
 function copyNode(src: string, dst: string, st: fs.Stats): void {
   if (st.isDirectory()) {
-    fs.mkdirSync(dst);
-    fs.chownSync(dst, st.uid, st.gid);
-    fs.chmodSync(dst, st.mode & 0o7777);
+    makeDirLike(src, dst, st);
   } else if (st.isSymbolicLink()) {
     fs.symlinkSync(fs.readlinkSync(src), dst);
     fs.lchownSync(dst, st.uid, st.gid);
@@ -85,23 +99,17 @@ function diffInto(src: string, out: string, rel: string, lower: string[]): numbe
     if (image && same(st, image, s, firstIn(lower, path.join(rel, name)))) {
       if (st.isDirectory()) {
         const before = written;
-        fs.mkdirSync(d);
+        makeDirLike(s, d, st);
         written += diffInto(s, d, path.join(rel, name), lower);
         // A directory with no change below it is left out again.
         if (written === before) fs.rmdirSync(d);
-        else {
-          fs.chownSync(d, st.uid, st.gid);
-          fs.chmodSync(d, st.mode & 0o7777);
-        }
       }
       continue;
     }
     // What differs replaces what the image has by this name, whatever kind that is.
     if (st.isDirectory()) {
       if (image?.isDirectory()) {
-        fs.mkdirSync(d);
-        fs.chownSync(d, st.uid, st.gid);
-        fs.chmodSync(d, st.mode & 0o7777);
+        makeDirLike(s, d, st);
         diffInto(s, d, path.join(rel, name), lower);
       } else {
         copyTree(s, d);
@@ -146,17 +154,79 @@ function copyTree(src: string, dst: string): void {
  * must not change the host directories meanwhile: it is frozen (pause) or stopped (delete).
  */
 export function capture(spec: CaptureSpec, log: Logger): void {
+  const marked = translateOpaque(spec);
+  if (marked > 0) log.info(`marked ${marked} opaque directories for Docker's overlay`);
   for (const { destination, source } of spec.dirs) {
     const rel = destination.replace(/^\//, '');
     const out = path.join(spec.upper, rel);
     const started = Date.now();
     fs.rmSync(out, { recursive: true, force: true });
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.mkdirSync(out);
-    const st = fs.lstatSync(source);
-    fs.chownSync(out, st.uid, st.gid);
-    fs.chmodSync(out, st.mode & 0o7777);
+    makeDirLike(source, out, fs.lstatSync(source));
     const n = diffInto(source, out, rel, spec.lower);
     log.info(`captured ${n} changed entries of ${destination} in ${Date.now() - started} ms`);
+  }
+}
+
+/**
+ * The overlay inside the container runs with userxattr, so a directory it replaced is marked
+ * `user.overlay.opaque`; Docker on the host reads `trusted.overlay.opaque`. The mark is copied so
+ * that a directory deleted and made again inside does not get its old contents back in a commit.
+ * The captured trees are skipped: they are the runtime's own.
+ */
+export function translateOpaque(spec: CaptureSpec): number {
+  const skip = new Set(spec.dirs.map((d) => path.join(spec.upper, d.destination)));
+  let marked = 0;
+  const walk = (dir: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const p = path.join(dir, e.name);
+      if (skip.has(p)) continue;
+      if (listXattrs(p).includes('user.overlay.opaque')) {
+        setXattr(p, 'trusted.overlay.opaque', getXattr(p, 'user.overlay.opaque'));
+        marked++;
+      }
+      walk(p);
+    }
+  };
+  walk(spec.upper);
+  return marked;
+}
+
+/**
+ * The other direction: image layers mark opaque directories with `trusted.overlay.opaque`,
+ * which the overlay inside the container (with userxattr) does not read, so a directory that a
+ * later layer replaced would show the earlier layer's files. Each layer gets the matching
+ * `user.overlay.opaque` marks once; Docker ignores user.* marks, and a marker file beside the
+ * layer records that the walk was done.
+ */
+export function mirrorOpaqueInLayers(lower: string[], log: Logger): void {
+  for (const given of lower) {
+    // Docker names layers by short symlinks (overlay2/l/ID); the marker goes beside the target.
+    const layer = fs.realpathSync(given);
+    const marker = path.join(path.dirname(layer), '.sysbox-opaque-mirrored');
+    if (fs.existsSync(marker)) continue;
+    let marked = 0;
+    const walk = (dir: string): void => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (!e.isDirectory()) continue;
+        const p = path.join(dir, e.name);
+        const names = listXattrs(p);
+        if (names.includes('trusted.overlay.opaque') && !names.includes('user.overlay.opaque')) {
+          setXattr(p, 'user.overlay.opaque', getXattr(p, 'trusted.overlay.opaque'));
+          marked++;
+        }
+        walk(p);
+      }
+    };
+    walk(layer);
+    fs.writeFileSync(marker, '');
+    if (marked > 0) log.info(`marked ${marked} opaque directories of layer ${layer} for userxattr`);
   }
 }
