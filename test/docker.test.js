@@ -317,3 +317,178 @@ t.test(
     }
   },
 );
+
+/**
+ * A listing of every entry below `root` as it is on disk: type, mode, owner, size, device,
+ * link target, xattrs, content hash, and which entries share an inode.
+ */
+function listing(root) {
+  const crypto = require('node:crypto');
+  const native = require('../lib/native');
+  const inodes = new Map();
+  const out = [];
+  const walk = (dir) => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const p = path.join(dir, name);
+      const st = fs.lstatSync(p);
+      const rel = path.relative(root, p);
+      const group = inodes.get(st.ino) ?? rel;
+      inodes.set(st.ino, group);
+      // Docker's layer tars keep security.capability and no other xattr, whatever the runtime.
+      const xattrs = native
+        .listXattrs(p)
+        .filter((x) => !x.startsWith('user.'))
+        .sort()
+        .map((x) => `${x}=${native.getXattr(p, x).toString('hex')}`);
+      const entry = { rel, mode: st.mode, uid: st.uid, gid: st.gid, xattrs, linkedTo: group };
+      if (st.isFile()) {
+        entry.size = st.size;
+        entry.sha = crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+      }
+      if (st.isSymbolicLink()) entry.target = fs.readlinkSync(p);
+      if (st.isCharacterDevice() || st.isBlockDevice()) entry.rdev = st.rdev;
+      out.push(entry);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+t.test('inner data keeps every kind of file through a commit and a new start', async (t) => {
+  const native = require('../lib/native');
+  const image = 'sysbox-test/fidelity';
+  t.teardown(() => dockerRun(['rmi', image]));
+  const first = await systemContainer(t, system);
+  const volume = (id) =>
+    path.join(
+      path.dirname(inspect(id, '{{.GraphDriver.Data.UpperDir}}')),
+      'sysbox',
+      'var-lib-docker',
+    );
+  // Written from the host into the container's inner-data directory, with on-disk owners.
+  const tree = path.join(volume(first), 'fidelity');
+  fs.mkdirSync(path.join(tree, 'd'), { recursive: true });
+  fs.chownSync(path.join(tree, 'd'), 1000, 1000);
+  fs.chmodSync(path.join(tree, 'd'), 0o750);
+  native.setXattr(path.join(tree, 'd'), 'user.dir', Buffer.from('dv'));
+  const f = path.join(tree, 'd', 'f');
+  fs.writeFileSync(f, 'hello');
+  fs.chownSync(f, 1001, 1002);
+  fs.chmodSync(f, 0o640);
+  native.setXattr(f, 'user.a', Buffer.from('1'));
+  fs.linkSync(f, path.join(tree, 'f2'));
+  fs.symlinkSync('d/f', path.join(tree, 's'));
+  spawnSync('mkfifo', [path.join(tree, 'p')]);
+  spawnSync('mknod', [path.join(tree, 'null'), 'c', '1', '3']);
+  const sparse = path.join(tree, 'sparse');
+  fs.writeFileSync(sparse, '');
+  fs.truncateSync(sparse, 16 * 1024 * 1024);
+  fs.appendFileSync(sparse, 'end');
+  const capped = path.join(tree, 'capped');
+  fs.writeFileSync(capped, '#!/bin/sh\n');
+  // A v2 file capability granting CAP_NET_RAW (bit 13), effective.
+  const cap = Buffer.alloc(20);
+  cap.writeUInt32LE(0x02000001, 0);
+  cap.writeUInt32LE(1 << 13, 4);
+  native.setXattr(capped, 'security.capability', cap);
+  const before = listing(tree);
+
+  t.equal(dockerRun(['commit', first, image]).status, 0);
+  const second = await systemContainer(t, image);
+  const copied = path.join(volume(second), 'fidelity');
+  t.same(listing(copied), before, 'type, mode, owner, size, capabilities, links and content');
+  t.match(before.find((e) => e.rel === 'capped').xattrs, [/^security\.capability=/]);
+  const st = fs.statSync(path.join(copied, 'sparse'));
+  t.ok(st.blocks * 512 < st.size / 4, 'the sparse file is still sparse');
+});
+
+t.test('inner images and containers survive docker restart and a restart of dockerd', async (t) => {
+  const ours = fs.existsSync('/run/sysbox-dockerd.pid');
+  if (!ours) {
+    t.skip('dockerd was not started by scripts/start-dockerd.sh; the test restarts only that one');
+    return;
+  }
+  const id = await systemContainer(t, system);
+  const made = dockerRun([
+    'exec',
+    id,
+    'docker',
+    'run',
+    '--network',
+    'none',
+    '--name',
+    'kept',
+    busybox,
+    'sh',
+    '-c',
+    'echo persisted > /data',
+  ]);
+  t.equal(made.status, 0, made.stderr);
+  const ready = () => dockerRun(['exec', id, 'docker', 'info']).status === 0;
+  const innerData = () => dockerRun(['exec', id, 'docker', 'cp', 'kept:/data', '-']).stdout;
+
+  t.equal(dockerRun(['restart', id]).status, 0);
+  t.ok(await waitFor(ready, 60000, 250), 'the inner dockerd is back after docker restart');
+  t.match(innerData(), /persisted/);
+
+  const scripts = path.join(__dirname, '..', 'scripts');
+  t.equal(spawnSync(path.join(scripts, 'stop-dockerd.sh')).status, 0, 'dockerd stopped');
+  const started = spawnSync(path.join(scripts, 'start-dockerd.sh'), { encoding: 'utf8' });
+  t.equal(started.status, 0, started.stderr);
+  t.equal(dockerRun(['start', id]).status, 0);
+  t.ok(await waitFor(ready, 60000, 250), 'the inner dockerd is back after dockerd restarted');
+  t.same(innerImages(id), ['sysbox-test/busybox:latest']);
+  t.match(innerData(), /persisted/, "the inner container's file survived");
+});
+
+t.test('an inner containerd keeps images imported with ctr through a commit', async (t) => {
+  const image = 'sysbox-test/inner-containerd';
+  t.teardown(() => dockerRun(['rmi', image]));
+  const sh = (id, script) => dockerRun(['exec', id, 'sh', '-c', script]);
+  // A containerd of its own beside the inner dockerd, without CRI, which would look for CNI.
+  const start =
+    'printf "version = 2\\ndisabled_plugins = [\\"io.containerd.grpc.v1.cri\\"]\\n" > /tmp/c.toml' +
+    ' && (containerd --config /tmp/c.toml >/tmp/containerd.log 2>&1 &)' +
+    ' && for i in $(seq 60); do ctr version >/dev/null 2>&1 && break; sleep 0.5; done';
+  const stop =
+    'kill $(pidof containerd | tr " " "\\n" | while read p; do ' +
+    'grep -q c.toml /proc/$p/cmdline && echo $p; done); sleep 1';
+  const first = await systemContainer(t, system);
+  t.equal(sh(first, start).status, 0, 'the inner containerd started');
+  const imported = sh(
+    first,
+    'docker save -o /tmp/b.tar sysbox-test/busybox && ctr image import /tmp/b.tar && rm /tmp/b.tar',
+  );
+  t.equal(imported.status, 0, imported.stderr);
+  t.equal(sh(first, stop).status, 0);
+  t.equal(dockerRun(['commit', first, image]).status, 0);
+
+  const second = await systemContainer(t, image);
+  t.equal(sh(second, start).status, 0);
+  const listed = sh(second, 'ctr images ls -q');
+  t.match(listed.stdout, /docker\.io\/sysbox-test\/busybox:latest/, 'the image is listed');
+  const ran = sh(second, 'ctr run --rm docker.io/sysbox-test/busybox:latest c1 echo from-ctr');
+  t.equal(ran.stdout, 'from-ctr\n', ran.stderr);
+  sh(second, stop);
+});
+
+t.test('committing after loading an image of S bytes adds at most S plus 5%', async (t) => {
+  const image = 'sysbox-test/commit-big';
+  t.teardown(() => dockerRun(['rmi', image]));
+  const id = await systemContainer(t, system);
+  const make =
+    'mkdir -p /tmp/big && head -c 20000000 /dev/urandom > /tmp/big/blob && ' +
+    'tar -C /tmp/big -c . | docker import - big:1 >/dev/null && rm -rf /tmp/big';
+  t.equal(dockerRun(['exec', id, 'sh', '-c', make]).status, 0);
+  const size = Number(
+    dockerRun(['exec', id, 'docker', 'image', 'inspect', '--format', '{{.Size}}', 'big:1']).stdout,
+  );
+  t.ok(size > 19_000_000, `the inner image is ${size} bytes`);
+  t.equal(dockerRun(['commit', id, image]).status, 0);
+  const layer = layerSize(image);
+  t.ok(
+    layer <= size * 1.05,
+    `the committed layer is ${layer} bytes, ${(layer / size).toFixed(3)}× S`,
+  );
+});
