@@ -549,10 +549,39 @@ set_xattr (napi_env env, napi_callback_info info)
   return NULL;
 }
 
+/* mknod for the nodes Node cannot make: overlay whiteouts (0:0 character devices) and sockets,
+ * which the commit capture records and a later first start restores.  */
+static napi_value
+make_node (napi_env env, napi_callback_info info)
+{
+  napi_value argv[3];
+  size_t argc = 3;
+  uint32_t mode, dev;
+  char *path;
+
+  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
+  if (napi_get_value_uint32 (env, argv[1], &mode) != napi_ok
+      || napi_get_value_uint32 (env, argv[2], &dev) != napi_ok)
+    {
+      napi_throw_type_error (env, "ERR_INVALID_ARG_TYPE", "mode and dev must be integers");
+      return NULL;
+    }
+  path = get_string (env, argv[0], "path");
+  if (path == NULL)
+    return NULL;
+
+  if (mknod (path, (mode_t) mode, (dev_t) dev) < 0)
+    throw_errno (env, errno, "make the node", path);
+
+  free (path);
+  return NULL;
+}
+
 static napi_value
 init (napi_env env, napi_value exports)
 {
   napi_property_descriptor props[] = {
+    { "makeNode", NULL, make_node, NULL, NULL, NULL, napi_enumerable, NULL },
     { "listXattrs", NULL, list_xattrs, NULL, NULL, NULL, napi_enumerable, NULL },
     { "getXattr", NULL, get_xattr, NULL, NULL, NULL, napi_enumerable, NULL },
     { "setXattr", NULL, set_xattr, NULL, NULL, NULL, napi_enumerable, NULL },

@@ -14,6 +14,7 @@ interface NativeAddon {
   listXattrs(path: string): string[];
   getXattr(path: string, name: string): Buffer;
   setXattr(path: string, name: string, value: Buffer): void;
+  makeNode(path: string, mode: number, dev: number): void;
   waitPid(pid: number): Promise<number>;
 }
 
@@ -143,4 +144,12 @@ export function getXattr(target: string, name: string): Buffer {
 export function setXattr(target: string, name: string, value: Buffer): void {
   if (!Buffer.isBuffer(value)) throw new TypeError('value must be a Buffer');
   load().setXattr(target, name, value);
+}
+
+/** mknod(2): `mode` holds the file type bits (S_IFCHR, S_IFSOCK, ...) and the permissions. */
+export function makeNode(target: string, mode: number, dev = 0): void {
+  if (!Number.isInteger(mode) || !Number.isInteger(dev) || mode < 0 || dev < 0) {
+    throw new TypeError('mode and dev must be non-negative integers');
+  }
+  load().makeNode(target, mode, dev);
 }

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../log';
-import { getXattr, listXattrs, setXattr } from '../native';
+import { getXattr, listXattrs, makeNode, setXattr } from '../native';
 
 export interface CaptureSpec {
   upper: string;
@@ -51,9 +51,86 @@ function same(a: fs.Stats, b: fs.Stats, aPath: string, bPath: string): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
+const S_IFCHR = 0o020000;
+const S_IFSOCK = 0o140000;
+
 function whiteout(target: string): void {
-  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
-  execFileSync('mknod', [target, 'c', '0', '0']);
+  makeNode(target, S_IFCHR, 0);
+}
+
+/**
+ * What Docker's layer tars lose, recorded beside the captured tree and put back by the first
+ * start of a container of the committed image: the inner runtime's own whiteouts (a tar turns
+ * them into the outer image's), sockets (a tar skips them) and xattrs other than
+ * security.capability (a tar keeps no others).
+ */
+export interface Manifest {
+  whiteouts: string[];
+  sockets: { path: string; mode: number; uid: number; gid: number }[];
+  xattrs: { path: string; name: string; value: string }[];
+}
+
+export const manifestName = '.sysbox-manifest.json';
+
+function buildManifest(source: string): Manifest {
+  const m: Manifest = { whiteouts: [], sockets: [], xattrs: [] };
+  const walk = (dir: string, rel: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      const r = path.join(rel, e.name);
+      if (rel === '' && e.name === manifestName) continue;
+      const st = fs.lstatSync(p);
+      if (isWhiteout(st)) m.whiteouts.push(r);
+      else if (st.isSocket())
+        m.sockets.push({ path: r, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
+      if (!st.isSymbolicLink()) {
+        for (const name of listXattrs(p)) {
+          if (name === 'security.capability') continue;
+          m.xattrs.push({ path: r, name, value: getXattr(p, name).toString('base64') });
+        }
+      }
+      if (st.isDirectory()) walk(p, r);
+    }
+  };
+  walk(source, '');
+  return m;
+}
+
+/** A manifest path, checked: it comes from an image, so it must stay inside `root`. */
+function inside(root: string, rel: string): string {
+  const norm = path.posix.normalize(rel);
+  if (path.isAbsolute(norm) || norm === '..' || norm.startsWith('../') || norm.includes('\0')) {
+    throw new Error(`manifest path ${JSON.stringify(rel)} leaves the directory`);
+  }
+  const parent = fs.realpathSync(path.join(root, path.dirname(norm)));
+  if (parent !== root && !parent.startsWith(root + '/')) {
+    throw new Error(`manifest path ${JSON.stringify(rel)} leads out of the directory`);
+  }
+  return path.join(parent, path.basename(norm));
+}
+
+/** Puts back what a manifest records, in a fresh copy of the image's directory at `root`. */
+export function applyManifest(dir: string, log: Logger): void {
+  const root = fs.realpathSync(dir);
+  const file = path.join(root, manifestName);
+  if (!fs.existsSync(file)) return;
+  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
+  for (const w of m.whiteouts ?? []) {
+    const p = inside(root, w);
+    fs.rmSync(p, { force: true });
+    whiteout(p);
+  }
+  for (const sock of m.sockets ?? []) {
+    const p = inside(root, sock.path);
+    fs.rmSync(p, { force: true });
+    makeNode(p, S_IFSOCK | (sock.mode & 0o7777), 0);
+    fs.lchownSync(p, sock.uid, sock.gid);
+  }
+  for (const x of m.xattrs ?? [])
+    setXattr(inside(root, x.path), x.name, Buffer.from(x.value, 'base64'));
+  fs.unlinkSync(file);
+  const n = (m.whiteouts?.length ?? 0) + (m.sockets?.length ?? 0) + (m.xattrs?.length ?? 0);
+  log.info(`restored ${n} entries that the image's layers could not hold in ${root}`);
 }
 
 /** A new directory like `src`: owner, mode and extended attributes. */
@@ -164,6 +241,12 @@ export function capture(spec: CaptureSpec, log: Logger): void {
     fs.mkdirSync(path.dirname(out), { recursive: true });
     makeDirLike(source, out, fs.lstatSync(source));
     const n = diffInto(source, out, rel, spec.lower);
+    const manifest = buildManifest(source);
+    const count = manifest.whiteouts.length + manifest.sockets.length + manifest.xattrs.length;
+    if (count > 0) {
+      fs.rmSync(path.join(out, manifestName), { force: true });
+      fs.writeFileSync(path.join(out, manifestName), JSON.stringify(manifest), { mode: 0o600 });
+    }
     log.info(`captured ${n} changed entries of ${destination} in ${Date.now() - started} ms`);
   }
 }

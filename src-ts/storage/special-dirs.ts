@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SysboxError, systemError } from '../errors';
 import type { Logger } from '../log';
+import { applyManifest } from './capture';
 
 /**
  * Each directory is backed when the image holds it or the program that uses it, so that an image
@@ -73,9 +74,15 @@ function copyTree(src: string, dst: string): Promise<void> {
     let stderr = '';
     cp.stderr.on('data', (d) => (stderr += d));
     cp.on('error', reject);
-    cp.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(stderr.trim() || `cp exited with ${code}`)),
-    );
+    // A whiteout alone in a directory that only one layer holds is listed by overlay but cannot
+    // be opened; what the image had there was deleted, and the manifest puts back what must be.
+    const vanished = (line: string): boolean =>
+      /^cp: cannot stat '.*': No such file or directory$/.test(line);
+    cp.on('close', (code) => {
+      const lines = stderr.trim().split('\n').filter(Boolean);
+      if (code === 0 || (lines.length > 0 && lines.every(vanished))) resolve();
+      else reject(new Error(stderr.trim() || `cp exited with ${code}`));
+    });
   });
 }
 
@@ -102,6 +109,7 @@ async function prepare(
       const s = fs.statSync(inImage);
       fs.chownSync(tmp, s.uid, s.gid);
       fs.chmodSync(tmp, s.mode & 0o7777);
+      applyManifest(tmp, log);
       log.info(`copied the image's ${dest} into ${source} in ${Date.now() - started} ms`);
     }
     // Rename last: a directory at `source` is always complete, even after a crash.
