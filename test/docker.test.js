@@ -224,6 +224,9 @@ t.test('docker commit captures inner images, in layers, and inner deletions stic
   t.equal(dockerRun(['exec', third, 'docker', 'rmi', 'probe:1']).status, 0);
   t.equal(dockerRun(['commit', third, committed[2]]).status, 0);
 
+  const removed = layerSize(committed[2]);
+  t.ok(removed < 1_000_000, `the deletion adds whiteouts, not the files (${removed} bytes)`);
+
   const fourth = await systemContainer(t, committed[2]);
   t.same(innerImages(fourth), ['probe:2', 'sysbox-test/busybox:latest'], 'probe:1 stays deleted');
   t.equal(innerRun(fourth, 'probe:2'), 'probe:2 runs\n');
