@@ -96,14 +96,19 @@ function slotFile(start: number): string {
   return path.join(allocationDir, String(start));
 }
 
-function isStale(file: string): boolean {
+/**
+ * A range can be taken back when its container's state directory is gone, or when it names the
+ * directory now being created: that was just claimed, so no live container has it, and the range
+ * is what a create of the same id left when it was killed.
+ */
+function reclaimable(file: string, claimant: string): boolean {
   let owner: string;
   try {
     owner = fs.readFileSync(file, 'utf8');
   } catch {
     return false;
   }
-  return owner !== '' && !fs.existsSync(owner);
+  return owner === claimant || (owner !== '' && !fs.existsSync(owner));
 }
 
 /**
@@ -123,7 +128,7 @@ export function allocateRange(pool: IdRange, owner: string): Allocation {
       const start = pool.start + ((first + i) % slots) * rangeSize;
       const file = slotFile(start);
       if (fs.existsSync(file)) {
-        if (!isStale(file)) continue;
+        if (!reclaimable(file, owner)) continue;
         fs.unlinkSync(file);
       }
       fs.writeFileSync(file, owner, { flag: 'wx', mode: 0o600 });

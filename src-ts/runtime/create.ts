@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SysboxError } from '../errors';
+import { faultPoint } from '../fault';
 import type { Logger } from '../log';
 import { createUserns, makeFifo, openIdmappedTree } from '../native';
 import {
@@ -16,6 +17,7 @@ import {
   createCgroups,
   delegate,
   destroyCgroups,
+  hierarchies,
   procsFiles,
   resolveCgroupPath,
   type CgroupSet,
@@ -403,6 +405,7 @@ async function runInit(x: PlanInput, plan: Plan, bundle: string): Promise<number
     if (pidText === null) throw new SysboxError('EINIT', 'container init exited before it forked');
     const pid = Number(pidText);
     x.undo.push(() => killStray(pid));
+    faultPoint('create:forked');
     const hookState = {
       ociVersion: '1.0.2',
       id: x.o.id,
@@ -416,6 +419,7 @@ async function runInit(x: PlanInput, plan: Plan, bundle: string): Promise<number
     init.send(`go ${pid}`);
     const ready = await init.expect('ready', initTimeoutMs);
     if (ready === null) throw new SysboxError('EINIT', 'container init exited before it was ready');
+    faultPoint('create:ready');
     const status = await init.exitStatus();
     if (status !== 0) throw new SysboxError('EINIT', `sysbox-init exited with status ${status}`);
     return pid;
@@ -441,6 +445,7 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
   const proc = spec.process!;
   checkTerminal(proc.terminal ?? false, o.consoleSocket);
   const dir = claimDir(o.root, o.id);
+  faultPoint('create:claimed');
   const undo = new Undo();
   undo.push(() => removeDir(o.root, o.id));
   const fds = new PassedFds();
@@ -456,6 +461,7 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
       const allocation = allocateRange(idPool(o.idRange), dir);
       idStart = allocation.allocated;
       undo.push(() => releaseRange(idStart, dir));
+      faultPoint('create:allocated');
       uidMappings = allocation.mappings;
       gidMappings = allocation.mappings;
     }
@@ -463,11 +469,14 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
     const rootGid = toHost(gidMappings, 0)!;
 
     const cgPath = resolveCgroupPath(spec.linux?.cgroupsPath, o.id, o.systemdCgroup ?? false);
+    // Written before the cgroups are made: until state.json exists, this is what lets `delete`
+    // clean up after a create that was killed, whatever step it reached.
+    const record: CreateRecord = { cgroups: { path: cgPath, hierarchies: hierarchies() }, idStart };
+    fs.writeFileSync(path.join(dir, 'creating.json'), JSON.stringify(record), { mode: 0o600 });
+    faultPoint('create:recorded');
     const cgroups = createCgroups(cgPath);
     undo.push(() => destroyCgroups(cgroups));
-    // Until state.json exists this is what lets `delete` clean up after a killed create.
-    const record: CreateRecord = { cgroups, idStart };
-    fs.writeFileSync(path.join(dir, 'creating.json'), JSON.stringify(record), { mode: 0o600 });
+    faultPoint('create:cgroups');
     applyResources(cgroups, spec.linux?.resources, o.log);
     delegate(cgroups, rootUid, rootGid);
 

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SysboxError } from '../errors';
+import { faultPoint } from '../fault';
 import type { Logger } from '../log';
 import { cgroupPids, destroyCgroups, thawAll, type CgroupSet } from '../linux/cgroups';
 import { runHooks } from './hooks';
@@ -179,6 +180,7 @@ export async function deleteContainer(
     );
   }
   if (status !== 'stopped' || cgroupPids(s.cgroups).length > 0) await killAll(s.cgroups, s);
+  faultPoint('delete:killed');
   if (s.capture) {
     // After `docker build` runs a step, or `docker stop`, Docker may commit the layer.
     try {
@@ -188,6 +190,7 @@ export async function deleteContainer(
     }
   }
   await destroyCgroups(s.cgroups);
+  faultPoint('delete:cgroups');
   releaseRange(s.idStart, containerDir(root, id));
   removeDir(root, id);
   log.info(`deleted container ${id}`);
