@@ -496,3 +496,73 @@ t.test('committing after loading an image of S bytes adds at most S plus 5%', as
     `the committed layer is ${layer} bytes, ${(layer / size).toFixed(3)}× S`,
   );
 });
+
+/** Runs the Docker client without blocking, so that several run at once. */
+function dockerAsync(args) {
+  const { spawn } = require('node:child_process');
+  return new Promise((resolve) => {
+    const child = spawn(docker, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+t.test('16 system containers started at once all run an inner container', async (t) => {
+  const started = await Promise.all(
+    Array.from({ length: 16 }, () => dockerAsync(['run', '--runtime=sysbox-runc', '-d', system])),
+  );
+  const ids = started.map((r) => r.stdout.trim()).filter((id) => /^[0-9a-f]{64}$/.test(id));
+  for (const id of ids) removeAtEnd(t, id);
+  t.equal(ids.length, 16, 'all 16 started');
+  const ran = await Promise.all(
+    ids.map(async (id) => {
+      const up = await waitFor(
+        () => dockerRun(['exec', id, 'docker', 'info']).status === 0,
+        90000,
+        500,
+      );
+      if (!up) return 'inner dockerd did not answer';
+      const r = await dockerAsync([
+        'exec',
+        id,
+        'docker',
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        busybox,
+        'echo',
+        'ok',
+      ]);
+      return r.stdout.trim() || r.stderr.trim();
+    }),
+  );
+  t.same(ran, Array(16).fill('ok'), 'each ran an inner container');
+});
+
+t.test('10 inner containers started at once in one system container all run', async (t) => {
+  const id = await systemContainer(t, system);
+  const ran = await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      dockerAsync([
+        'exec',
+        id,
+        'docker',
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        busybox,
+        'echo',
+        `inner-${i}`,
+      ]),
+    ),
+  );
+  t.same(
+    ran.map((r) => r.stdout.trim()),
+    Array.from({ length: 10 }, (_, i) => `inner-${i}`),
+  );
+});
