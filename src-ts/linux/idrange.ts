@@ -12,7 +12,7 @@
  * Allocations are files under /run/sysbox-runc-ids, one per range, named by its first host ID
  * and holding the state directory of the container that has it; /run is emptied at boot, when
  * no container runs. A range whose container's state directory is gone (its runtime was killed
- * mid-create or mid-delete) is taken back by the next allocation that needs it.
+ * mid-create or mid-delete) is taken back by the next allocation.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -123,14 +123,16 @@ export function allocateRange(pool: IdRange, owner: string): Allocation {
   fs.mkdirSync(allocationDir, { recursive: true, mode: 0o700 });
   const lock = lockFile(path.join(allocationDir, '.lock'));
   try {
+    // Ranges left by killed creates and deletes go first, so that none lingers.
+    for (const name of fs.readdirSync(allocationDir)) {
+      const file = path.join(allocationDir, name);
+      if (/^\d+$/.test(name) && reclaimable(file, owner)) fs.unlinkSync(file);
+    }
     const first = crypto.createHash('sha256').update(owner).digest().readUInt32BE(0) % slots;
     for (let i = 0; i < slots; i++) {
       const start = pool.start + ((first + i) % slots) * rangeSize;
       const file = slotFile(start);
-      if (fs.existsSync(file)) {
-        if (!reclaimable(file, owner)) continue;
-        fs.unlinkSync(file);
-      }
+      if (fs.existsSync(file)) continue;
       fs.writeFileSync(file, owner, { flag: 'wx', mode: 0o600 });
       return {
         mappings: [{ containerID: 0, hostID: start, size: rangeSize }],
