@@ -129,12 +129,10 @@ t.test('a system container runs its preloaded inner image', async (t) => {
   t.equal(inner.stdout, 'hello inner\n');
 });
 
-t.test('inner data persists across docker stop and start', async (t) => {
-  const id = dockerRun(['run', '--runtime=sysbox-runc', '-d', system]).stdout.trim();
-  removeAtEnd(t, id);
-  const ready = () => dockerRun(['exec', id, 'docker', 'info']).status === 0;
-  t.ok(await waitFor(ready, 60000, 250));
-  const made = dockerRun([
+/** An inner container, stopped, with a file of its own: what persistence tests look for. */
+function makeKeptInnerContainer(id) {
+  const cmd = ['sh', '-c', 'echo persisted > /data'];
+  return dockerRun([
     'exec',
     id,
     'docker',
@@ -144,10 +142,14 @@ t.test('inner data persists across docker stop and start', async (t) => {
     '--name',
     'kept',
     busybox,
-    'sh',
-    '-c',
-    'echo persisted > /data',
+    ...cmd,
   ]);
+}
+
+t.test('inner data persists across docker stop and start', async (t) => {
+  const id = await systemContainer(t, system);
+  const ready = () => dockerRun(['exec', id, 'docker', 'info']).status === 0;
+  const made = makeKeptInnerContainer(id);
   t.equal(made.status, 0, made.stderr);
   t.equal(dockerRun(['stop', id]).status, 0);
   t.equal(dockerRun(['start', id]).status, 0);
@@ -414,20 +416,7 @@ t.test('inner images and containers survive docker restart and a restart of dock
     return;
   }
   const id = await systemContainer(t, system);
-  const made = dockerRun([
-    'exec',
-    id,
-    'docker',
-    'run',
-    '--network',
-    'none',
-    '--name',
-    'kept',
-    busybox,
-    'sh',
-    '-c',
-    'echo persisted > /data',
-  ]);
+  const made = makeKeptInnerContainer(id);
   t.equal(made.status, 0, made.stderr);
   const ready = () => dockerRun(['exec', id, 'docker', 'info']).status === 0;
   const innerData = () => dockerRun(['exec', id, 'docker', 'cp', 'kept:/data', '-']).stdout;

@@ -38,8 +38,16 @@ const version = '0.1.0';
 let logger = new Logger(undefined);
 let exitCodeOnError = 1;
 
+const settingsOf = new WeakMap<Command, Settings>();
+
+/** The settings for a command, read once: the pre-action hook and the action both need them. */
 function globals(cmd: Command): Settings {
-  return resolveSettings(cmd.optsWithGlobals() as GlobalFlags);
+  let s = settingsOf.get(cmd);
+  if (s === undefined) {
+    s = resolveSettings(cmd.optsWithGlobals() as GlobalFlags);
+    settingsOf.set(cmd, s);
+  }
+  return s;
 }
 
 /** The options `create` and `run` share, from their flags and the global settings. */

@@ -115,7 +115,7 @@ export function containerStats(root: string, id: string): object {
       })()
     : (readNumber(path.join(dir('cpuacct'), 'cpuacct.usage')) ?? 0);
   const pids = {
-    current: readNumber(path.join(dir('pids'), unified ? 'pids.current' : 'pids.current')) ?? 0,
+    current: readNumber(path.join(dir('pids'), 'pids.current')) ?? 0,
     limit: readNumber(path.join(dir('pids'), 'pids.max')) ?? 0,
   };
   return { type: 'stats', id, data: { cpu: { usage: { total: cpuTotal } }, memory, pids } };

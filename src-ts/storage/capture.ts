@@ -32,12 +32,16 @@ function isWhiteout(st: fs.Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
-/** What the image holds at `rel` (relative to the overlay root), looking through its layers. */
-function inImage(lower: string[], rel: string): fs.Stats | undefined {
+/**
+ * What the image holds at `rel` (relative to the overlay root), looking through its layers, and
+ * the path in the layer that holds it.
+ */
+function inImage(lower: string[], rel: string): { st: fs.Stats; path: string } | undefined {
   for (const layer of lower) {
-    const st = lstat(path.join(layer, rel));
+    const p = path.join(layer, rel);
+    const st = lstat(p);
     if (st === undefined) continue;
-    return isWhiteout(st) ? undefined : st;
+    return isWhiteout(st) ? undefined : { st, path: p };
   }
   return undefined;
 }
@@ -173,7 +177,7 @@ function diffInto(src: string, out: string, rel: string, lower: string[]): numbe
     const st = fs.lstatSync(s);
     const image = inImage(lower, path.join(rel, name));
     const d = path.join(out, name);
-    if (image && same(st, image, s, firstIn(lower, path.join(rel, name)))) {
+    if (image && same(st, image.st, s, image.path)) {
       if (st.isDirectory()) {
         const before = written;
         makeDirLike(s, d, st);
@@ -185,7 +189,7 @@ function diffInto(src: string, out: string, rel: string, lower: string[]): numbe
     }
     // What differs replaces what the image has by this name, whatever kind that is.
     if (st.isDirectory()) {
-      if (image?.isDirectory()) {
+      if (image?.st.isDirectory()) {
         makeDirLike(s, d, st);
         diffInto(s, d, path.join(rel, name), lower);
       } else {
@@ -212,11 +216,6 @@ function diffInto(src: string, out: string, rel: string, lower: string[]): numbe
     written++;
   }
   return written;
-}
-
-function firstIn(lower: string[], rel: string): string {
-  for (const layer of lower) if (lstat(path.join(layer, rel))) return path.join(layer, rel);
-  return '';
 }
 
 function copyTree(src: string, dst: string): void {
