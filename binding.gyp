@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "sysbox",
-      "sources": ["src-c/addon.c"],
+      "sources": ["src-c/addon.c", "src-c/treehash.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"]
     },
     {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/kernel.h"
+#include "treehash.h"
 
 #define NAPI_CALL(env, call)                                                                   \
   do                                                                                           \
@@ -218,10 +219,11 @@ create_userns (napi_env env, napi_callback_info info)
 static napi_value
 open_idmapped_tree (napi_env env, napi_callback_info info)
 {
-  napi_value argv[3], result;
-  size_t argc = 3;
+  napi_value argv[4], result;
+  size_t argc = 4;
   struct sb_mount_attr attr = { 0 };
   unsigned int flags = SB_OPEN_TREE_CLONE | SB_OPEN_TREE_CLOEXEC;
+  bool readonly = false;
   int32_t userns_fd;
   bool recursive = false;
   char *path;
@@ -233,10 +235,12 @@ open_idmapped_tree (napi_env env, napi_callback_info info)
     return NULL;
 
   if (napi_get_value_int32 (env, argv[1], &userns_fd) != napi_ok
-      || napi_get_value_bool (env, argv[2], &recursive) != napi_ok)
+      || napi_get_value_bool (env, argv[2], &recursive) != napi_ok
+      || (argc > 3 && napi_get_value_bool (env, argv[3], &readonly) != napi_ok))
     {
       free (path);
-      napi_throw_type_error (env, "ERR_INVALID_ARG_TYPE", "usernsFd and recursive are required");
+      napi_throw_type_error (env, "ERR_INVALID_ARG_TYPE",
+                             "usernsFd and recursive are required, readonly is a boolean");
       return NULL;
     }
 
@@ -255,7 +259,8 @@ open_idmapped_tree (napi_env env, napi_callback_info info)
   /* nodev: an image or a bind source may hold device nodes, and only the devices the config
    * lists, bound in /dev, are the container's to open.  private: a clone of a shared host mount
    * would otherwise carry the container's mounts back to the host.  */
-  attr.attr_set = SB_MOUNT_ATTR_NODEV | (userns_fd >= 0 ? SB_MOUNT_ATTR_IDMAP : 0);
+  attr.attr_set = SB_MOUNT_ATTR_NODEV | (userns_fd >= 0 ? SB_MOUNT_ATTR_IDMAP : 0)
+                  | (readonly ? SB_MOUNT_ATTR_RDONLY : 0);
   attr.propagation = SB_MS_PRIVATE;
   attr.userns_fd = userns_fd >= 0 ? (uint64_t) userns_fd : 0;
   if (sb_mount_setattr (fd, "", SB_AT_EMPTY_PATH | (recursive ? SB_AT_RECURSIVE : 0), &attr) < 0)
@@ -577,6 +582,86 @@ make_node (napi_env env, napi_callback_info info)
   return NULL;
 }
 
+struct hash_work
+{
+  napi_async_work work;
+  napi_deferred deferred;
+  char *path;
+  unsigned char digest[TREE_HASH_SIZE];
+  int rc;
+  char err[512];
+};
+
+static void
+hash_execute (napi_env env, void *data)
+{
+  struct hash_work *w = data;
+
+  w->rc = tree_hash (w->path, w->digest, w->err, sizeof w->err);
+}
+
+static void
+hash_complete (napi_env env, napi_status status, void *data)
+{
+  struct hash_work *w = data;
+  napi_value result, code, msg, error;
+
+  if (w->rc < 0 || status != napi_ok)
+    {
+      const char *name = w->rc < 0 ? strerrorname_np (-w->rc) : NULL;
+
+      napi_create_string_utf8 (env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
+      napi_create_string_utf8 (env, w->rc < 0 ? w->err : "hash cancelled", NAPI_AUTO_LENGTH,
+                               &msg);
+      napi_create_error (env, code, msg, &error);
+      napi_reject_deferred (env, w->deferred, error);
+    }
+  else
+    {
+      char hex[2 * TREE_HASH_SIZE + 1];
+
+      for (int i = 0; i < TREE_HASH_SIZE; i++)
+        snprintf (hex + 2 * i, 3, "%02x", w->digest[i]);
+      napi_create_string_utf8 (env, hex, NAPI_AUTO_LENGTH, &result);
+      napi_resolve_deferred (env, w->deferred, result);
+    }
+
+  napi_delete_async_work (env, w->work);
+  free (w->path);
+  free (w);
+}
+
+/* Resolves with the hex SHA-256 of a directory tree (see treehash.c), computed on a worker
+ * thread: a tree of preloaded inner images holds hundreds of megabytes.  */
+static napi_value
+hash_tree (napi_env env, napi_callback_info info)
+{
+  napi_value argv[1], promise, name;
+  size_t argc = 1;
+  struct hash_work *w;
+
+  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
+  w = calloc (1, sizeof *w);
+  if (w == NULL)
+    {
+      napi_throw_error (env, "ENOMEM", "out of memory");
+      return NULL;
+    }
+  w->path = get_string (env, argv[0], "path");
+  if (w->path == NULL)
+    {
+      free (w);
+      return NULL;
+    }
+
+  NAPI_CALL (env, napi_create_promise (env, &w->deferred, &promise));
+  NAPI_CALL (env, napi_create_string_utf8 (env, "sysbox-hash", NAPI_AUTO_LENGTH, &name));
+  NAPI_CALL (env,
+             napi_create_async_work (env, NULL, name, hash_execute, hash_complete, w, &w->work));
+  NAPI_CALL (env, napi_queue_async_work (env, w->work));
+  return promise;
+}
+
 static napi_value
 init (napi_env env, napi_value exports)
 {
@@ -591,6 +676,7 @@ init (napi_env env, napi_value exports)
     { "makeFifo", NULL, make_fifo, NULL, NULL, NULL, napi_enumerable, NULL },
     { "createUserns", NULL, create_userns, NULL, NULL, NULL, napi_enumerable, NULL },
     { "openIdmappedTree", NULL, open_idmapped_tree, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "hashTree", NULL, hash_tree, NULL, NULL, NULL, napi_enumerable, NULL },
   };
 
   NAPI_CALL (env, napi_define_properties (env, exports, sizeof props / sizeof props[0], props));

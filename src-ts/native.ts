@@ -7,7 +7,7 @@ import * as path from 'node:path';
 
 interface NativeAddon {
   createUserns(uidMap: string, gidMap: string): number;
-  openIdmappedTree(path: string, usernsFd: number, recursive: boolean): number;
+  openIdmappedTree(path: string, usernsFd: number, recursive: boolean, readonly: boolean): number;
   makeFifo(path: string, uid: number, gid: number): void;
   setChildSubreaper(): void;
   lockFile(path: string): number;
@@ -16,6 +16,7 @@ interface NativeAddon {
   setXattr(path: string, name: string, value: Buffer): void;
   makeNode(path: string, mode: number, dev: number): void;
   waitPid(pid: number): Promise<number>;
+  hashTree(path: string): Promise<string>;
 }
 
 let addon: NativeAddon | undefined;
@@ -84,22 +85,43 @@ export function createUserns(uidMap: IdMapEntry[], gidMap: IdMapEntry[]): number
  * Returns the fd of a detached clone of the mount at `target`, ID-mapped through the user
  * namespace behind `usernsFd`.
  */
-export function openIdmappedTree(target: string, usernsFd: number, recursive = false): number {
+export function openIdmappedTree(
+  target: string,
+  usernsFd: number,
+  recursive = false,
+  readonly = false,
+): number {
   if (!Number.isInteger(usernsFd) || usernsFd < 0) {
     throw new TypeError('usernsFd must be an open file descriptor');
   }
-  return openTree(target, recursive, usernsFd);
+  return openTree(target, recursive, usernsFd, readonly);
 }
 
 /**
  * Returns the fd of a detached, private, nodev clone of the mount at `target`, ID-mapped when a
  * user namespace fd is given.
  */
-export function openTree(target: string, recursive = false, usernsFd = -1): number {
+export function openTree(
+  target: string,
+  recursive = false,
+  usernsFd = -1,
+  readonly = false,
+): number {
   if (typeof target !== 'string' || !path.isAbsolute(target)) {
     throw new TypeError(`path must be absolute, got ${JSON.stringify(target)}`);
   }
-  return load().openIdmappedTree(target, usernsFd, recursive);
+  return load().openIdmappedTree(target, usernsFd, recursive, readonly);
+}
+
+/**
+ * The hex SHA-256 of the directory tree at `target`: names, kinds, owners, modes, times,
+ * xattrs, symlink targets, hard links and contents. Hashed in C on a worker thread.
+ */
+export function hashTree(target: string): Promise<string> {
+  if (typeof target !== 'string' || !path.isAbsolute(target)) {
+    throw new TypeError(`path must be absolute, got ${JSON.stringify(target)}`);
+  }
+  return load().hashTree(target);
 }
 
 /** Makes a fifo with mode 0600 owned by `uid`:`gid`. */
