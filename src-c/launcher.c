@@ -60,6 +60,8 @@ parse (int argc, char **argv, struct call *c)
 
       for (size_t k = 0; k < sizeof switches / sizeof switches[0]; k++)
         known |= strcmp (argv[i], switches[k]) == 0;
+      /* Docker passes runtimeArgs as given; this one only matters to create.  */
+      known |= strncmp (argv[i], "--inner-docker-image-sharing=", 29) == 0;
       for (size_t k = 0; ! known && k < sizeof valued / sizeof valued[0]; k++)
         if (strcmp (argv[i], valued[k]) == 0 && i + 1 < argc)
           {

@@ -3,7 +3,8 @@
  * global flags, which Docker passes through `runtimeArgs`. Every key is optional:
  *
  *   { "root": "/run/sysbox-runc", "honorCaps": false,
- *     "idRange": { "start": 1073741824, "size": 1073741824 } }
+ *     "idRange": { "start": 1073741824, "size": 1073741824 },
+ *     "innerDockerImageSharing": true, "innerImageStore": "/var/lib/docker/sysbox-inner-images" }
  */
 import * as fs from 'node:fs';
 import { SysboxError } from './errors';
@@ -17,6 +18,10 @@ export interface RuntimeConfig {
   honorCaps?: boolean;
   /** The pool of host IDs that containers' ranges come from (see linux/idrange.ts). */
   idRange?: { start: number; size: number };
+  /** Share preloaded inner images between containers (default true). */
+  innerDockerImageSharing?: boolean;
+  /** Root of the shared store of inner image layers. */
+  innerImageStore?: string;
 }
 
 function bad(file: string, why: string): SysboxError {
@@ -41,7 +46,13 @@ export function loadRuntimeConfig(file: string | undefined): RuntimeConfig {
   }
   if (typeof c !== 'object' || c === null || Array.isArray(c))
     throw bad(path, 'must hold an object');
-  const known = new Set(['root', 'honorCaps', 'idRange']);
+  const known = new Set([
+    'root',
+    'honorCaps',
+    'idRange',
+    'innerDockerImageSharing',
+    'innerImageStore',
+  ]);
   for (const key of Object.keys(c)) {
     if (!known.has(key)) throw bad(path, `unknown key ${JSON.stringify(key)}`);
   }
@@ -50,6 +61,15 @@ export function loadRuntimeConfig(file: string | undefined): RuntimeConfig {
   }
   if (c.honorCaps !== undefined && typeof c.honorCaps !== 'boolean') {
     throw bad(path, 'honorCaps must be true or false');
+  }
+  if (c.innerDockerImageSharing !== undefined && typeof c.innerDockerImageSharing !== 'boolean') {
+    throw bad(path, 'innerDockerImageSharing must be true or false');
+  }
+  if (
+    c.innerImageStore !== undefined &&
+    (typeof c.innerImageStore !== 'string' || !c.innerImageStore.startsWith('/'))
+  ) {
+    throw bad(path, 'innerImageStore must be an absolute path');
   }
   if (c.idRange !== undefined) {
     const r = c.idRange;

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +25,10 @@
 #endif
 
 static const char *const rootfs_steps[] = {
-  "propagation", "stage", "stage-open",   "root-overlay", "root-fd",    "mount",     "mount-fd",
-  "symlink",     "mask",    "readonly",     "pivot",      "move-root", "hostname",
-  "domainname",  "sysctl",  "root-readonly",
+  "propagation", "stage",     "stage-open", "root-overlay", "root-fd",  "mount",
+  "mount-fd",    "symlink",   "mask",       "readonly",     "pivot",    "move-root",
+  "hostname",    "domainname", "sysctl",    "root-readonly", "pin-ns",  "pin",
+  "mount-pin",
 };
 
 int
@@ -234,6 +236,52 @@ mount_fd_step (struct step *s, struct init_state *st)
       free (target);
       close (fd);
     }
+}
+
+/* pin-ns: a mount namespace of the host's user namespace, private to this process, where `pin`
+ * steps attach the shared store's read-only layers before the container's namespaces exist.
+ * When the container's mount namespace is then copied from this one into the container's user
+ * namespace, the kernel locks those mounts read-only: root in the container cannot remount them
+ * read-write, nor any bind mount made of them, so no container can change what others share.  */
+static void
+pin_ns_step (void)
+{
+  if (unshare (CLONE_NEWNS) < 0)
+    die_errno (errno, "unshare a mount namespace for the shared layers");
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    die_errno (errno, "make the shared layers' mount namespace private");
+}
+
+/* pin FD DIR: attaches a detached read-only mount at DIR (relative to the staging directory).  */
+static void
+pin_step (struct step *s)
+{
+  int fd = (int) parse_long (s->argv[1], "fd");
+
+  if (sb_move_mount (fd, "", AT_FDCWD, s->argv[2], SB_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    die_errno (errno, "attach the shared layer on `%s`", s->argv[2]);
+  close (fd);
+}
+
+/* mount-pin DIR TARGET: binds a pinned layer, which stays locked read-only, onto TARGET in the
+ * new root.  DIR is relative to the staging directory, whose tmpfs is the current directory.  */
+static void
+mount_pin_step (struct step *s, struct init_state *st)
+{
+  char *from = xasprintf ("../%s", s->argv[1]);
+  int mfd, fd;
+
+  mfd = sb_open_tree (AT_FDCWD, from, SB_OPEN_TREE_CLONE | SB_OPEN_TREE_CLOEXEC);
+  if (mfd < 0)
+    die_errno (errno, "clone the shared layer at `%s`", s->argv[1]);
+  fd = ensure_in_root (st->root_fd, s->argv[2], 'd');
+  if (fd < 0)
+    die_errno (errno, "open the mount target `%s` in the container", s->argv[2]);
+  if (sb_move_mount (mfd, "", fd, "", SB_MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    die_errno (errno, "mount the shared layer on `%s`", s->argv[2]);
+  close (mfd);
+  close (fd);
+  free (from);
 }
 
 /* stage-open DIR: enters the staging directory while still host root, because the container's
@@ -503,6 +551,12 @@ run_rootfs_step (struct step *s, struct init_state *st)
     stage_open_step (s);
   else if (strcmp (name, "stage") == 0)
     stage_step (st);
+  else if (strcmp (name, "pin-ns") == 0)
+    pin_ns_step ();
+  else if (strcmp (name, "pin") == 0 && s->argc == 3)
+    pin_step (s);
+  else if (strcmp (name, "mount-pin") == 0 && s->argc == 3)
+    mount_pin_step (s, st);
   else if (strcmp (name, "root-overlay") == 0 && s->argc >= 6)
     root_overlay_step (s, st);
   else if (strcmp (name, "root-fd") == 0 && s->argc == 2)

@@ -24,7 +24,14 @@ interface FastCall {
   args: string[];
 }
 
-const globalValues = new Set(['--root', '--log', '--log-format', '--config', '--criu']);
+const globalValues = new Set([
+  '--root',
+  '--log',
+  '--log-format',
+  '--config',
+  '--criu',
+  '--inner-docker-image-sharing',
+]);
 const globalSwitches = new Set(['--debug', '--systemd-cgroup', '--honor-caps']);
 
 const commandFlags: Record<Command, { values: string[]; switches: string[]; args: number[] }> = {
@@ -86,6 +93,7 @@ export function parseFast(argv: string[]): FastCall | undefined {
       debug: globals['--debug'] === true,
       systemdCgroup: globals['--systemd-cgroup'] === true,
       honorCaps: globals['--honor-caps'] === true ? true : undefined,
+      innerDockerImageSharing: globals['--inner-docker-image-sharing'] as string | undefined,
     },
   };
 }
@@ -116,6 +124,8 @@ export async function runFast(call: FastCall): Promise<number> {
           honorCaps: g.honorCaps,
           idRange: g.idRange,
           systemdCgroup: g.systemdCgroup,
+          innerImageSharing: g.innerImageSharing,
+          innerImageStore: g.innerImageStore,
           log: logger,
         });
         break;

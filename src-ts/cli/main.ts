@@ -32,6 +32,7 @@ import type { Resources } from '../runtime/spec';
 import * as fs from 'node:fs';
 import type { Process } from '../runtime/spec';
 import { managerDefaultCaps } from '../runtime/process-steps';
+import { defaultStoreRoot, InnerStore } from '../storage/inner-store';
 
 const version = '0.1.0';
 
@@ -63,6 +64,8 @@ function createOptions(id: string, o: Record<string, unknown>, g: Settings): Cre
     honorCaps: g.honorCaps,
     idRange: g.idRange,
     systemdCgroup: g.systemdCgroup,
+    innerImageSharing: g.innerImageSharing,
+    innerImageStore: g.innerImageStore,
     log: logger,
   };
 }
@@ -83,6 +86,10 @@ function program(): Command {
     )
     .option('--debug', 'log debug messages', false)
     .option('--systemd-cgroup', 'read cgroupsPath as slice:prefix:name', false)
+    .option(
+      '--inner-docker-image-sharing <bool>',
+      'share preloaded inner images between containers (default: true)',
+    )
     .addOption(
       new Option(
         '--criu <path>',
@@ -217,6 +224,31 @@ function program(): Command {
         const rows = list.map((c) => `${c.id}\t${c.pid}\t${c.status}`);
         process.stdout.write(['ID\tPID\tSTATUS', ...rows].join('\n') + '\n');
       }
+    });
+
+  const store = p.command('store').description('the shared store of preloaded inner image layers');
+  store
+    .command('list')
+    .description('print each shared layer with its size and the containers that use it')
+    .option('-f, --format <format>', 'table or json', 'table')
+    .action((o, cmd: Command) => {
+      const entries = new InnerStore(globals(cmd).innerImageStore ?? defaultStoreRoot).list();
+      if (o.format === 'json') return out(entries);
+      const rows = entries.map((e) => {
+        const live = e.users.filter((u) => u.live).length;
+        const mb = (e.bytes / 1e6).toFixed(1);
+        return `${e.hash}\t${mb} MB\t${live} live, ${e.users.length - live} gone`;
+      });
+      process.stdout.write(['LAYER\tSIZE\tUSERS', ...rows].join('\n') + '\n');
+    });
+  store
+    .command('gc')
+    .description('free the layers that no container uses any more')
+    .action((_o, cmd: Command) => {
+      const { freed } = new InnerStore(globals(cmd).innerImageStore ?? defaultStoreRoot).collect(
+        logger,
+      );
+      process.stdout.write(`freed ${freed.length} layers\n`);
     });
 
   p.command('run')

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { defaultConfigFile, loadRuntimeConfig } from '../config';
 import { Logger, type LogFormat } from '../log';
+import { SysboxError } from '../errors';
 import { defaultRoot } from '../runtime/state';
 
 /** The global flags as given, before the config file and defaults fill the gaps. */
@@ -13,6 +14,8 @@ export interface GlobalFlags {
   logFormat?: LogFormat;
   debug?: boolean;
   systemdCgroup?: boolean;
+  /** `true` or `false`, as Docker passes it in runtimeArgs. */
+  innerDockerImageSharing?: string | boolean;
 }
 
 export interface Settings {
@@ -23,6 +26,15 @@ export interface Settings {
   systemdCgroup: boolean;
   honorCaps: boolean;
   idRange?: { start: number; size: number; source: string };
+  innerImageSharing: boolean;
+  innerImageStore?: string;
+}
+
+function parseBool(flag: string, value: string | boolean | undefined): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new SysboxError('EINVAL_ARGUMENT', `${flag} must be true or false, not ${value}`);
 }
 
 /** Global flags over the config file over built-in defaults. */
@@ -37,6 +49,11 @@ export function resolveSettings(g: GlobalFlags): Settings {
     root: path.resolve(g.root ?? file.root ?? defaultRoot),
     honorCaps: g.honorCaps ?? file.honorCaps ?? false,
     idRange: file.idRange && { ...file.idRange, source },
+    innerImageSharing:
+      parseBool('--inner-docker-image-sharing', g.innerDockerImageSharing) ??
+      file.innerDockerImageSharing ??
+      true,
+    innerImageStore: file.innerImageStore,
   };
 }
 

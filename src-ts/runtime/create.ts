@@ -25,7 +25,8 @@ import {
 import { allocateRange, checkGivenMappings, idPool, releaseRange, toHost } from '../linux/idrange';
 import { findMount, overlayLayers } from '../linux/mountinfo';
 import { seccompSteps } from '../linux/seccomp';
-import { prepareSpecialDirs, removeFresh } from '../storage/special-dirs';
+import { prepareSpecialDirs, removeFresh, sharedLayersIn } from '../storage/special-dirs';
+import { InnerStore, mountDirName, storeBeside } from '../storage/inner-store';
 import { mirrorOpaqueInLayers, type CaptureSpec } from '../storage/capture';
 import { runHooks } from './hooks';
 import { InitProcess } from './init-process';
@@ -57,6 +58,12 @@ export interface CreateOptions {
   /** Host IDs for the container instead of the `sysbox` entry of /etc/subuid. */
   idRange?: { start: number; size: number; source: string };
   systemdCgroup?: boolean;
+  /** Share preloaded inner images through the store (the default), or copy them. */
+  innerImageSharing?: boolean;
+  /** Root of the shared store of inner image layers (default: beside the engine's layers). */
+  innerImageStore?: string;
+  /** Set by create: the store this container's layers came from. */
+  storeUsed?: string;
   log: Logger;
 }
 
@@ -253,6 +260,8 @@ interface PlanInput {
   undo: Undo;
   /** Set while the plan is built when inner runtime data must be captured for commits. */
   capture?: CaptureSpec;
+  /** Steps that attach shared layers in the host's user namespace, set by rootSteps. */
+  pins: Step[];
 }
 
 /**
@@ -306,6 +315,7 @@ function hostSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Step[] {
     ['fifo-open', fifoPath(x.o.root, x.o.id)],
     ['stage-open', x.dir],
   ];
+  if (x.pins.length > 0) steps.push(['pin-ns'], ...x.pins);
   if (x.o.consoleSocket) steps.push(['console-connect', path.resolve(x.o.consoleSocket)]);
   for (const f of procsFiles(x.cgroups)) steps.push(['cgroup', f]);
   if (proc.oomScoreAdj !== undefined) steps.push(['oom-score-adj', String(proc.oomScoreAdj)]);
@@ -335,21 +345,49 @@ async function rootSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Pr
     const configured = new Set(
       (x.spec.mounts ?? []).map((m) => path.posix.normalize(m.destination)),
     );
-    const specials = await prepareSpecialDirs(root.upper, x.rootfs, configured, x.o.log);
+    const store = new InnerStore(x.o.innerImageStore ?? storeBeside(root.upper));
+    const sharing =
+      x.o.innerImageSharing === false ? undefined : { store, lower: root.lower ?? [] };
+    const specials = await prepareSpecialDirs(root.upper, x.rootfs, configured, sharing, x.o.log);
     x.undo.push(() => removeFresh(specials));
+    x.o.storeUsed = store.root;
     x.capture = {
       upper: root.upper,
       lower: root.lower ?? [],
       dirs: specials.map((m) => ({ destination: m.destination, source: m.source })),
+      store: store.root,
     };
     for (const s of specials) {
       const fd = pass(openIdmappedTree(s.source, x.usernsFd));
       steps.push(['mount-fd', String(fd), s.destination, 'd', '0']);
+      steps.push(...sharedLayerSteps(x, store, s.source, s.destination));
     }
   }
   steps.push(...deviceSteps(x.spec.linux?.devices ?? [], x.o.log));
   steps.push(...hookSteps(x, 'createContainer', 'created'));
   steps.push([x.o.noPivot ? 'move-root' : 'pivot']);
+  return steps;
+}
+
+/**
+ * Mounts the store's copy of each inner image layer that the host directory's inner Docker
+ * uses, where its `diff` symlinks point. Each layer is pinned read-only in a mount namespace of
+ * the host's (see sysbox-init's pin-ns) so that the container cannot make it writable.
+ */
+function sharedLayerSteps(x: PlanInput, store: InnerStore, source: string, dest: string): Step[] {
+  const hashes = sharedLayersIn(source);
+  store.use(source, hashes);
+  if (hashes.length === 0) return [];
+  const pins = path.join(x.dir, 'pins');
+  fs.mkdirSync(pins, { recursive: true, mode: 0o711 });
+  const steps: Step[] = [];
+  for (const hash of hashes) {
+    const name = path.join('pins', String(x.pins.length));
+    fs.mkdirSync(path.join(x.dir, name));
+    const fd = x.fds.pass(openIdmappedTree(store.layerPath(hash), x.usernsFd, false, true));
+    x.pins.push(['pin', String(fd), name]);
+    steps.push(['mount-pin', name, path.join(dest, mountDirName, hash)]);
+  }
   return steps;
 }
 
@@ -388,9 +426,9 @@ function finishSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Step[]
 
 async function buildPlan(x: PlanInput): Promise<Plan> {
   const ns = namespacePlan(x.spec);
-  const plan = new Plan().addAll(hostSteps(x, ns));
-  plan.addAll(await rootSteps(x, ns));
-  return plan.addAll(finishSteps(x, ns));
+  // The root's steps come first in the making: they decide which layers the host part pins.
+  const root = await rootSteps(x, ns);
+  return new Plan().addAll(hostSteps(x, ns)).addAll(root).addAll(finishSteps(x, ns));
 }
 
 /**
@@ -437,6 +475,15 @@ async function killStray(pid: number): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
   await waitDead({ pid, pidStartTime: startTime } as ContainerState);
+}
+
+/** Frees shared layers that removed containers left; a failure here fails no create. */
+function collectStore(o: CreateOptions): void {
+  try {
+    if (o.storeUsed) new InnerStore(o.storeUsed).collect(o.log);
+  } catch (err) {
+    o.log.warn(`collect unused inner image layers: ${(err as Error).message}`);
+  }
 }
 
 export async function createContainer(o: CreateOptions): Promise<ContainerState> {
@@ -496,6 +543,7 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
       fds,
       seccomp,
       undo,
+      pins: [],
     };
     let pid: number;
     try {
@@ -529,6 +577,7 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
       fs.writeFileSync(path.join(dir, 'poststart-hooks'), '', { mode: 0o600 });
     }
     if (o.pidFile) writePidFile(o.pidFile, pid);
+    collectStore(o);
     o.log.info(`created container ${o.id} with init ${pid} (root maps to host ${rootUid})`);
     return state;
   } catch (err) {

@@ -12,12 +12,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../log';
 import { getXattr, listXattrs, makeNode, setXattr } from '../native';
+import { mountDirName, sharedHashOf } from './inner-store';
 
 export interface CaptureSpec {
   upper: string;
   /** Lower layers of the rootfs overlay, top first, as mountinfo lists them. */
   lower: string[];
   dirs: { destination: string; source: string }[];
+  /** Root of the shared store, where the inner Docker's shared layers really are. */
+  store?: string;
 }
 
 function lstat(p: string): fs.Stats | undefined {
@@ -76,14 +79,30 @@ export interface Manifest {
 
 export const manifestName = '.sysbox-manifest.json';
 
-function buildManifest(source: string): Manifest {
+/**
+ * Where a shared layer really is: the inner Docker's `diff` symlink into the mounted store copy
+ * leads, on the host, to the store. Captures look through it, as the container does.
+ */
+function throughShared(store: string | undefined, p: string, st: fs.Stats): string | undefined {
+  if (store === undefined || !st.isSymbolicLink() || path.basename(p) !== 'diff') return undefined;
+  const hash = sharedHashOf(fs.readlinkSync(p));
+  const real = hash && path.join(store, 'layers', hash);
+  return real && fs.existsSync(real) ? real : undefined;
+}
+
+function buildManifest(source: string, store: string | undefined): Manifest {
   const m: Manifest = { whiteouts: [], sockets: [], xattrs: [] };
   const walk = (dir: string, rel: string): void => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
+      let p = path.join(dir, e.name);
       const r = path.join(rel, e.name);
-      if (rel === '' && e.name === manifestName) continue;
-      const st = fs.lstatSync(p);
+      if (rel === '' && (e.name === manifestName || e.name === mountDirName)) continue;
+      let st = fs.lstatSync(p);
+      const shared = throughShared(store, p, st);
+      if (shared !== undefined) {
+        p = shared;
+        st = fs.lstatSync(p);
+      }
       if (isWhiteout(st)) m.whiteouts.push(r);
       else if (st.isSocket())
         m.sockets.push({ path: r, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
@@ -113,28 +132,44 @@ function inside(root: string, rel: string): string {
   return path.join(parent, path.basename(norm));
 }
 
-/** Puts back what a manifest records, in a fresh copy of the image's directory at `root`. */
-export function applyManifest(dir: string, log: Logger): void {
+/**
+ * Puts back what a manifest records, in a fresh copy of the image's directory at `dir`. Entries
+ * for which `skip` is true are left out (they belong to shared layers, which got them already).
+ */
+export function applyManifest(dir: string, log: Logger, skip?: (rel: string) => boolean): void {
   const root = fs.realpathSync(dir);
   const file = path.join(root, manifestName);
   if (!fs.existsSync(file)) return;
   const m = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
+  const n = applyEntries(root, m, skip ?? (() => false));
+  fs.unlinkSync(file);
+  log.info(`restored ${n} entries that the image's layers could not hold in ${root}`);
+}
+
+/** Applies the manifest `m` to the tree at `root` (a real path); returns the entries applied. */
+export function applyEntries(root: string, m: Manifest, skip: (rel: string) => boolean): number {
+  let n = 0;
   for (const w of m.whiteouts ?? []) {
+    if (skip(w)) continue;
     const p = inside(root, w);
-    fs.rmSync(p, { force: true });
+    fs.rmSync(p, { recursive: true, force: true });
     whiteout(p);
+    n++;
   }
   for (const sock of m.sockets ?? []) {
+    if (skip(sock.path)) continue;
     const p = inside(root, sock.path);
     fs.rmSync(p, { force: true });
     makeNode(p, S_IFSOCK | (sock.mode & 0o7777), 0);
     fs.lchownSync(p, sock.uid, sock.gid);
+    n++;
   }
-  for (const x of m.xattrs ?? [])
+  for (const x of m.xattrs ?? []) {
+    if (skip(x.path)) continue;
     setXattr(inside(root, x.path), x.name, Buffer.from(x.value, 'base64'));
-  fs.unlinkSync(file);
-  const n = (m.whiteouts?.length ?? 0) + (m.sockets?.length ?? 0) + (m.xattrs?.length ?? 0);
-  log.info(`restored ${n} entries that the image's layers could not hold in ${root}`);
+    n++;
+  }
+  return n;
 }
 
 /** A new directory like `src`: owner, mode and extended attributes. */
@@ -169,19 +204,32 @@ function copyNode(src: string, dst: string, st: fs.Stats): void {
  * Writes into `out` (in the upper directory) what makes the image's tree at `rel` equal to the
  * host directory `src`. Returns the number of entries written.
  */
-function diffInto(src: string, out: string, rel: string, lower: string[]): number {
+function diffInto(
+  src: string,
+  out: string,
+  rel: string,
+  lower: string[],
+  store: string | undefined,
+  top = true,
+): number {
   let written = 0;
   const names = new Set(fs.readdirSync(src));
+  if (top) names.delete(mountDirName);
   for (const name of names) {
-    const s = path.join(src, name);
-    const st = fs.lstatSync(s);
+    let s = path.join(src, name);
+    let st = fs.lstatSync(s);
+    const shared = throughShared(store, s, st);
+    if (shared !== undefined) {
+      s = shared;
+      st = fs.lstatSync(s);
+    }
     const image = inImage(lower, path.join(rel, name));
     const d = path.join(out, name);
     if (image && same(st, image.st, s, image.path)) {
       if (st.isDirectory()) {
         const before = written;
         makeDirLike(s, d, st);
-        written += diffInto(s, d, path.join(rel, name), lower);
+        written += diffInto(s, d, path.join(rel, name), lower, store, false);
         // A directory with no change below it is left out again.
         if (written === before) fs.rmdirSync(d);
       }
@@ -191,7 +239,7 @@ function diffInto(src: string, out: string, rel: string, lower: string[]): numbe
     if (st.isDirectory()) {
       if (image?.st.isDirectory()) {
         makeDirLike(s, d, st);
-        diffInto(s, d, path.join(rel, name), lower);
+        diffInto(s, d, path.join(rel, name), lower, store, false);
       } else {
         copyTree(s, d);
       }
@@ -239,8 +287,8 @@ export function capture(spec: CaptureSpec, log: Logger): void {
     fs.rmSync(out, { recursive: true, force: true });
     fs.mkdirSync(path.dirname(out), { recursive: true });
     makeDirLike(source, out, fs.lstatSync(source));
-    const n = diffInto(source, out, rel, spec.lower);
-    const manifest = buildManifest(source);
+    const n = diffInto(source, out, rel, spec.lower, spec.store);
+    const manifest = buildManifest(source, spec.store);
     const count = manifest.whiteouts.length + manifest.sockets.length + manifest.xattrs.length;
     if (count > 0) {
       fs.rmSync(path.join(out, manifestName), { force: true });

@@ -13,7 +13,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SysboxError, systemError } from '../errors';
 import type { Logger } from '../log';
-import { applyManifest } from './capture';
+import { applyManifest, manifestName, type Manifest } from './capture';
+import { mountDirName, sharedHashOf, sharedLink, type InnerStore } from './inner-store';
+
+/** How the first start of a container shares its image's inner image layers. */
+export interface Sharing {
+  store: InnerStore;
+  /** Lower layers of the rootfs overlay, top first. */
+  lower: string[];
+}
 
 /**
  * Each directory is backed when the image holds it or the program that uses it, so that an image
@@ -65,12 +73,14 @@ function volumeName(dest: string): string {
   return dest.replace(/^\//, '').replace(/\//g, '-');
 }
 
-function copyTree(src: string, dst: string): Promise<void> {
+function copyTree(src: string, dst: string, parts: string[] = ['.']): Promise<void> {
   // cp -a keeps owners, modes, hard links, xattrs, special files and sparse files as they are.
+  // With parts, it copies only those paths below src, making their parents as they were.
   return new Promise((resolve, reject) => {
-    const cp = spawn('cp', ['-a', '--sparse=always', src + '/.', dst], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const args = ['-a', '--sparse=always'];
+    if (parts.length === 1 && parts[0] === '.') args.push(src + '/.', dst);
+    else args.push('--parents', ...parts, dst);
+    const cp = spawn('cp', args, { cwd: src, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     cp.stderr.on('data', (d) => (stderr += d));
     cp.on('error', reject);
@@ -86,6 +96,149 @@ function copyTree(src: string, dst: string): Promise<void> {
   });
 }
 
+function readManifest(dir: string): Manifest | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, manifestName), 'utf8')) as Manifest;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The entries of `m` below `prefix`, with paths relative to it. */
+function manifestPart(m: Manifest | undefined, prefix: string): Manifest {
+  const under = <T extends { path: string }>(xs: T[] | undefined): T[] =>
+    (xs ?? [])
+      .filter((x) => x.path.startsWith(prefix))
+      .map((x) => ({ ...x, path: x.path.slice(prefix.length) }));
+  return {
+    whiteouts: (m?.whiteouts ?? [])
+      .filter((w) => w.startsWith(prefix))
+      .map((w) => w.slice(prefix.length)),
+    sockets: under(m?.sockets),
+    xattrs: under(m?.xattrs),
+  };
+}
+
+/**
+ * The image layers of the inner Docker: the cache IDs in its layer database whose `diff` is a
+ * directory. IDs come from the image, so only plain names are taken; what they hold is hashed.
+ */
+function innerLayerIds(docker: string): string[] {
+  const db = path.join(docker, 'image', 'overlay2', 'layerdb', 'sha256');
+  let chains: string[] = [];
+  try {
+    chains = fs.readdirSync(db);
+  } catch {
+    return [];
+  }
+  const ids = new Set<string>();
+  for (const c of chains) {
+    let id: string;
+    try {
+      id = fs.readFileSync(path.join(db, c, 'cache-id'), 'utf8').trim();
+    } catch {
+      continue;
+    }
+    if (!/^[0-9a-f]{64}$/.test(id)) continue;
+    try {
+      if (fs.lstatSync(path.join(docker, 'overlay2', id, 'diff')).isDirectory()) ids.add(id);
+    } catch {
+      // A layer the database names but the image does not hold is not shared.
+    }
+  }
+  return [...ids].sort();
+}
+
+/**
+ * Fills `tmp` from the image's inner Docker directory `docker`, with each image layer of the
+ * inner Docker put in the shared store and left as a symlink to where the store's copy is
+ * mounted. Everything else (metadata, containers, volumes) is copied, as without sharing.
+ */
+async function fillSharingLayers(
+  docker: string,
+  rel: string,
+  tmp: string,
+  user: string,
+  sharing: Sharing,
+  log: Logger,
+): Promise<void> {
+  const ids = innerLayerIds(docker);
+  const manifest = readManifest(docker);
+  const userIno = fs.lstatSync(tmp).ino;
+  const shared = new Map<string, string>();
+  for (const id of ids) {
+    const layerRel = path.join('overlay2', id, 'diff');
+    const inLayers = sharing.lower.filter((l) => {
+      try {
+        return fs.lstatSync(path.join(l, rel, layerRel)).isDirectory();
+      } catch {
+        return false;
+      }
+    });
+    const part = manifestPart(manifest, layerRel + '/');
+    try {
+      const hash = await sharing.store.share(
+        {
+          merged: path.join(docker, layerRel),
+          linkFrom: inLayers.length === 1 ? path.join(inLayers[0], rel, layerRel) : undefined,
+          manifest: part,
+        },
+        user,
+        userIno,
+        log,
+      );
+      shared.set(id, hash);
+    } catch (err) {
+      log.warn(`inner layer ${id} is copied, not shared: ${(err as Error).message}`);
+    }
+  }
+
+  // One cp for the rest, so that hard links between copied files stay links.
+  const parts: string[] = [];
+  for (const name of fs.readdirSync(docker)) {
+    if (name !== 'overlay2' && name !== mountDirName) parts.push(name);
+  }
+  if (fs.existsSync(path.join(docker, 'overlay2'))) {
+    copyDirLike(path.join(docker, 'overlay2'), path.join(tmp, 'overlay2'));
+    for (const name of fs.readdirSync(path.join(docker, 'overlay2'))) {
+      if (!shared.has(name)) {
+        parts.push(path.join('overlay2', name));
+        continue;
+      }
+      copyDirLike(path.join(docker, 'overlay2', name), path.join(tmp, 'overlay2', name));
+      for (const part of fs.readdirSync(path.join(docker, 'overlay2', name))) {
+        if (part !== 'diff') parts.push(path.join('overlay2', name, part));
+      }
+    }
+  }
+  if (parts.length > 0) await copyTree(docker, tmp, parts);
+  for (const [id, hash] of shared) {
+    fs.symlinkSync(sharedLink(hash), path.join(tmp, 'overlay2', id, 'diff'));
+    fs.mkdirSync(path.join(tmp, mountDirName, hash), { recursive: true, mode: 0o700 });
+  }
+  if (shared.size > 0) log.info(`shared ${shared.size} inner image layers of ${docker}`);
+}
+
+/** True if `rel` lies in an inner layer that the store holds (its `diff` is our symlink). */
+function underSharedLayer(root: string, rel: string): boolean {
+  const m = /^overlay2\/([0-9a-f]{64})\/diff\//.exec(rel);
+  if (!m) return false;
+  try {
+    return sharedHashOf(fs.readlinkSync(path.join(root, 'overlay2', m[1], 'diff'))) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** A new directory with the owner, mode and times of `src`. */
+function copyDirLike(src: string, dst: string): void {
+  const st = fs.lstatSync(src);
+  fs.mkdirSync(dst);
+  fs.chownSync(dst, st.uid, st.gid);
+  fs.chmodSync(dst, st.mode & 0o7777);
+  fs.utimesSync(dst, st.atime, st.mtime);
+}
+
 /**
  * Makes the host directory for `dest`, filled on first use with what the image holds there
  * (its preloaded inner images), and kept as it is on later starts.
@@ -94,6 +247,7 @@ async function prepare(
   base: string,
   rootfs: string,
   dest: string,
+  sharing: Sharing | undefined,
   log: Logger,
 ): Promise<SpecialMount> {
   const source = path.join(base, volumeName(dest));
@@ -105,11 +259,16 @@ async function prepare(
   try {
     if (inImage !== undefined && fs.lstatSync(inImage).isDirectory()) {
       const started = Date.now();
-      await copyTree(inImage, tmp);
+      if (sharing && dest === '/var/lib/docker') {
+        const rel = path.relative(fs.realpathSync(rootfs), inImage);
+        await fillSharingLayers(inImage, rel, tmp, source, sharing, log);
+      } else {
+        await copyTree(inImage, tmp);
+      }
       const s = fs.statSync(inImage);
       fs.chownSync(tmp, s.uid, s.gid);
       fs.chmodSync(tmp, s.mode & 0o7777);
-      applyManifest(tmp, log);
+      applyManifest(tmp, log, (rel) => underSharedLayer(tmp, rel));
       log.info(`copied the image's ${dest} into ${source} in ${Date.now() - started} ms`);
     }
     // Rename last: a directory at `source` is always complete, even after a crash.
@@ -129,6 +288,7 @@ export async function prepareSpecialDirs(
   upper: string,
   rootfs: string,
   configured: Set<string>,
+  sharing: Sharing | undefined,
   log: Logger,
 ): Promise<SpecialMount[]> {
   const base = path.join(path.dirname(upper), 'sysbox');
@@ -143,7 +303,7 @@ export async function prepareSpecialDirs(
   }
   const out: SpecialMount[] = [];
   try {
-    for (const { dir } of wanted) out.push(await prepare(base, rootfs, dir, log));
+    for (const { dir } of wanted) out.push(await prepare(base, rootfs, dir, sharing, log));
   } catch (err) {
     removeFresh(out);
     throw err instanceof SysboxError ? err : systemError('prepare special directories', err);
@@ -153,4 +313,27 @@ export async function prepareSpecialDirs(
 
 export function removeFresh(mounts: SpecialMount[]): void {
   for (const m of mounts) if (m.fresh) fs.rmSync(m.source, { recursive: true, force: true });
+}
+
+/** The store hashes that the inner Docker in host directory `source` points its layers at. */
+export function sharedLayersIn(source: string): string[] {
+  const dir = path.join(source, 'overlay2');
+  const hashes = new Set<string>();
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  for (const n of names) {
+    let link: string;
+    try {
+      link = fs.readlinkSync(path.join(dir, n, 'diff'));
+    } catch {
+      continue;
+    }
+    const h = sharedHashOf(link);
+    if (h !== undefined) hashes.add(h);
+  }
+  return [...hashes].sort();
 }
