@@ -148,10 +148,20 @@ export class InnerStore {
     const started = Date.now();
     const tmp = path.join(this.root, 'tmp', `${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
-      const linked = source.linkFrom !== undefined && this.sameDevice(source.linkFrom);
-      const from = linked ? source.linkFrom! : source.merged;
       fs.mkdirSync(tmp, { mode: 0o700 });
-      await run('cp', ['-a', linked ? '--link' : '--sparse=always', `${from}/.`, tmp]);
+      let linked = false;
+      if (source.linkFrom !== undefined) {
+        try {
+          await run('cp', ['-a', '--link', `${source.linkFrom}/.`, tmp]);
+          linked = true;
+        } catch (err) {
+          // Another mount (EXDEV), or a file system without hard links: copy instead.
+          log.debug(`link ${source.linkFrom} into the store: ${(err as Error).message}`);
+          fs.rmSync(tmp, { recursive: true, force: true });
+          fs.mkdirSync(tmp, { mode: 0o700 });
+        }
+      }
+      if (!linked) await run('cp', ['-a', '--sparse=always', `${source.merged}/.`, tmp]);
       const top = fs.lstatSync(source.merged);
       fs.chownSync(tmp, top.uid, top.gid);
       fs.chmodSync(tmp, top.mode & 0o7777);
@@ -183,10 +193,6 @@ export class InnerStore {
     const st = fs.lstatSync(real, { bigint: true });
     const fixes = JSON.stringify(source.manifest);
     return keyOf([real, st.dev, st.ino, st.ctimeNs, fixes].join('\0'));
-  }
-
-  private sameDevice(dir: string): boolean {
-    return fs.statSync(dir).dev === fs.statSync(this.root).dev;
   }
 
   private addUse(hash: string, user: string, userIno: number): void {

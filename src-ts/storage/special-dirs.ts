@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SysboxError, systemError } from '../errors';
+import { faultPoint } from '../fault';
 import type { Logger } from '../log';
 import { applyManifest, manifestName, type Manifest } from './capture';
 import { mountDirName, sharedHashOf, sharedLink, type InnerStore } from './inner-store';
@@ -193,6 +194,7 @@ async function fillSharingLayers(
     }
   }
 
+  faultPoint('create:shared');
   // One cp for the rest, so that hard links between copied files stay links.
   const parts: string[] = [];
   for (const name of fs.readdirSync(docker)) {
