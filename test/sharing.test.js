@@ -68,8 +68,15 @@ function storeList(args = []) {
 }
 
 function usersOf(hash, args) {
-  const e = storeList(args).find((x) => x.hash === hash);
+  const e = storeList(args).find((x) => x.name === hash);
   return e ? e.users.filter((u) => u.live).map((u) => u.path) : undefined;
+}
+
+/** The runtime's own tree hash (src-c/treehash.c) of a directory. */
+function treeHash(dir) {
+  const native = JSON.stringify(path.join(repo, 'lib', 'native.js'));
+  const code = `require(${native}).hashTree(${JSON.stringify(dir)}).then((h) => console.log(h))`;
+  return spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' }).stdout.trim();
 }
 
 function sha(file) {
@@ -105,6 +112,7 @@ t.test('no container can change what another sees of a shared layer', async (t) 
   const [hash] = sharedHashes(a);
   const hostFile = path.join(store, 'layers', hash, 'bin', 'busybox');
   const before = sha(hostFile);
+  const entryHash = treeHash(path.join(store, 'layers', hash));
   const mnt = `/var/lib/docker/.sysbox-shared/${hash}`;
   const attempts = {
     write: `echo x >> ${mnt}/bin/busybox`,
@@ -131,12 +139,7 @@ t.test('no container can change what another sees of a shared layer', async (t) 
   t.equal(sums[0], before, 'the other container sees the original bytes');
   t.equal(sums[1], sha(path.join(store, 'layers', hash, 'etc', 'passwd')), 'of every file');
   t.equal(innerRun(b, 'ls', '/bin/busybox.txt').status, 1, 'and not the first one files');
-  const rehash = spawnSync(process.execPath, [
-    '-e',
-    `require(${JSON.stringify(path.join(repo, 'lib', 'native.js'))}).hashTree(` +
-      `${JSON.stringify(path.join(store, 'layers', hash))}).then((h) => console.log(h))`,
-  ]);
-  t.equal(rehash.stdout.toString().trim(), hash, 'the entry still hashes to its name');
+  t.equal(treeHash(path.join(store, 'layers', hash)), entryHash, 'the whole entry is unchanged');
 });
 
 t.test('docker rmi inside one container leaves the image to the others', async (t) => {
@@ -206,6 +209,42 @@ t.test(
     t.not(innerRun(o, 'cat', '/evil').status, 0, 'the original does not');
   },
 );
+
+t.test('two different images that preload the same inner image share one entry', async (t) => {
+  const other = 'sysbox-test/same-inner';
+  t.teardown(() => dockerRun(['rmi', '-f', other]));
+  // Another image altogether: busybox with the system image's /var/lib/docker added by a build.
+  const ctx = fs.mkdtempSync('/tmp/sysbox-test-ctx-');
+  t.teardown(() => fs.rmSync(ctx, { recursive: true, force: true }));
+  const holder = dockerRun(['create', '--name', 'sysbox-test-holder', system, 'true']);
+  t.teardown(() => dockerRun(['rm', '-f', 'sysbox-test-holder']));
+  t.equal(holder.status, 0, holder.stderr);
+  const out = fs.openSync(path.join(ctx, 'docker.tar'), 'w');
+  const cp = spawnSync('docker', ['cp', 'sysbox-test-holder:/var/lib/docker', '-'], {
+    stdio: ['ignore', out, 'pipe'],
+  });
+  fs.closeSync(out);
+  t.equal(cp.status, 0, String(cp.stderr));
+  fs.writeFileSync(
+    path.join(ctx, 'Dockerfile'),
+    `FROM ${busybox}\nADD docker.tar /var/lib/\nCMD ["sleep", "3600"]\n`,
+  );
+  const built = dockerRun(['build', '-q', '-t', other, ctx], {
+    env: { ...process.env, DOCKER_BUILDKIT: '0' },
+  });
+  t.equal(built.status, 0, built.stderr);
+
+  const a = await systemContainer(t, system);
+  const r = dockerRun(['run', '-d', '--runtime=sysbox-runc', '--network', 'none', other]);
+  t.equal(r.status, 0, r.stderr);
+  const b = r.stdout.trim();
+  t.teardown(() => dockerRun(['rm', '-f', b]));
+  const [entry] = sharedHashes(a);
+  t.same(sharedHashes(b), [entry], 'the second image uses the first one entry');
+  const listed = storeList().find((e) => e.name === entry);
+  t.ok(listed && /^[0-9a-f]{64}$/.test(listed.hash ?? ''), 'after hashing both trees');
+  t.ok(usersOf(entry).includes(innerDir(b)), 'and the store counts it as a user');
+});
 
 t.test('use records free entries after docker rm and survive a dockerd restart', async (t) => {
   const ours = fs.existsSync('/run/sysbox-dockerd.pid');

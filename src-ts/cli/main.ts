@@ -237,9 +237,9 @@ function program(): Command {
       const rows = entries.map((e) => {
         const live = e.users.filter((u) => u.live).length;
         const mb = (e.bytes / 1e6).toFixed(1);
-        return `${e.hash}\t${mb} MB\t${live} live, ${e.users.length - live} gone`;
+        return `${e.name}\t${mb} MB\t${live} live, ${e.users.length - live} gone`;
       });
-      process.stdout.write(['LAYER\tSIZE\tUSERS', ...rows].join('\n') + '\n');
+      process.stdout.write(['ENTRY\tSIZE\tUSERS', ...rows].join('\n') + '\n');
     });
   store
     .command('gc')

@@ -375,18 +375,18 @@ async function rootSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Pr
  * the host's (see sysbox-init's pin-ns) so that the container cannot make it writable.
  */
 function sharedLayerSteps(x: PlanInput, store: InnerStore, source: string, dest: string): Step[] {
-  const hashes = sharedLayersIn(source);
-  store.use(source, hashes);
-  if (hashes.length === 0) return [];
+  const entries = sharedLayersIn(source);
+  store.use(source, entries);
+  if (entries.length === 0) return [];
   const pins = path.join(x.dir, 'pins');
   fs.mkdirSync(pins, { recursive: true, mode: 0o711 });
   const steps: Step[] = [];
-  for (const hash of hashes) {
+  for (const entry of entries) {
     const name = path.join('pins', String(x.pins.length));
     fs.mkdirSync(path.join(x.dir, name));
-    const fd = x.fds.pass(openIdmappedTree(store.layerPath(hash), x.usernsFd, false, true));
+    const fd = x.fds.pass(openIdmappedTree(store.layerPath(entry), x.usernsFd, false, true));
     x.pins.push(['pin', String(fd), name]);
-    steps.push(['mount-pin', name, path.join(dest, mountDirName, hash)]);
+    steps.push(['mount-pin', name, path.join(dest, mountDirName, entry)]);
   }
   return steps;
 }

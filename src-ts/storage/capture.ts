@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../log';
 import { getXattr, listXattrs, makeNode, setXattr } from '../native';
-import { mountDirName, sharedHashOf } from './inner-store';
+import { mountDirName, sharedEntryOf } from './inner-store';
 
 export interface CaptureSpec {
   upper: string;
@@ -85,7 +85,7 @@ export const manifestName = '.sysbox-manifest.json';
  */
 function throughShared(store: string | undefined, p: string, st: fs.Stats): string | undefined {
   if (store === undefined || !st.isSymbolicLink() || path.basename(p) !== 'diff') return undefined;
-  const hash = sharedHashOf(fs.readlinkSync(p));
+  const hash = sharedEntryOf(fs.readlinkSync(p));
   const real = hash && path.join(store, 'layers', hash);
   return real && fs.existsSync(real) ? real : undefined;
 }

@@ -1,23 +1,29 @@
 /**
  * The shared store of preloaded inner images. An inner Docker never writes an image layer: it
  * only stacks it under its containers. So each layer that an image preloads is kept here once,
- * and every container of every image that holds the same layer mounts that one copy, read-only
- * and locked, where its inner Docker looks for it.
+ * and every container that holds the same layer mounts that one copy, read-only and locked,
+ * where its inner Docker looks for it.
  *
- * A layer is keyed by the SHA-256 of its whole tree (native hashTree), never by the ID that the
- * image gives it: an image that claims another's layer ID with other bytes gets its own entry.
- * Where the image holds a layer in one of its own layers on the same file system, the entry is
- * made of hard links to those files, so the first container moves no data either.
+ * An entry is made from the image layer directories on the host that hold the inner layer, of
+ * hard links to their files where the store is on their mount (else a copy), and is found again
+ * by their identity: real path, inode and change time, which the host gives and no image can
+ * choose. So containers of one image share without hashing anything, and the first container of
+ * an image moves no data. Two different images share an entry only once the runtime has hashed
+ * both trees (native hashTree: every name, byte and attribute) and found them equal. Which
+ * entries are worth hashing against a new layer is picked by the inner layer's chain ID, a claim
+ * of the image: a claim can make the runtime hash, never share. A crafted image that claims
+ * another's layer with other bytes gets an entry of its own.
  *
  * Layout under the store root (see storeBeside; for Docker /var/lib/docker/sysbox-inner-images):
  *
- *   layers/HASH/        the layer's tree; nothing writes it once it is in place
- *   users/HASH/KEY      one file per container directory that uses the layer
- *   index/KEY           the hash of the tree made from one image layer, so that later
- *                       containers of that image skip the hashing
- *   tmp/PID-N/          trees being built; a crash leaves them to the next collection
- *   lock                taken for every change, so that collection never frees a layer that a
- *                       create is about to use
+ *   layers/NAME/         an inner layer's tree; nothing writes it once it is in place
+ *   index/KEY            the entry made from the image layer directories that KEY identifies
+ *   claims/CLAIM/NAME    entries whose layer an image called CLAIM
+ *   hashes/NAME          the tree hash of an entry, once computed
+ *   users/NAME/USER      one file per container directory that uses the entry
+ *   tmp/PID-N/           trees being built; a crash leaves them to the next collection
+ *   lock                 taken for every change, so that collection never frees an entry that a
+ *                        create is about to use
  *
  * A user is the host directory that backs a container's /var/lib/docker. It lives as long as the
  * container (Docker removes it with the container's layer, without telling the runtime), so a use
@@ -31,8 +37,8 @@ import * as path from 'node:path';
 import { SysboxError, systemError } from '../errors';
 import type { Logger } from '../log';
 import { hashTree, lockFile } from '../native';
-import { applyEntries, type Manifest } from './capture';
 import { procStat } from '../runtime/state';
+import { applyEntries, type Manifest } from './capture';
 
 /** The store that `sysbox-runc store` looks at by default: Docker's. */
 export const defaultStoreRoot = '/var/lib/docker/sysbox-inner-images';
@@ -40,8 +46,8 @@ export const defaultStoreRoot = '/var/lib/docker/sysbox-inner-images';
 /**
  * The store for a container whose rootfs overlay has upper directory `upper`: in the engine's
  * data directory, beside its layer directory (Docker: /var/lib/docker/overlay2/ID/diff gives
- * /var/lib/docker/sysbox-inner-images), so that store entries can be hard links to the image's
- * files, which only works within one mount.
+ * /var/lib/docker/sysbox-inner-images), so that entries can be hard links to the image's files,
+ * which works only within one mount.
  */
 export function storeBeside(upper: string): string {
   return path.join(path.dirname(path.dirname(path.dirname(upper))), 'sysbox-inner-images');
@@ -50,7 +56,18 @@ export function storeBeside(upper: string): string {
 /** Where a shared layer is mounted, relative to the inner Docker's data directory. */
 export const mountDirName = '.sysbox-shared';
 
-const hashPattern = /^[0-9a-f]{64}$/;
+const namePattern = /^[0-9a-f]{64}$/;
+
+export interface LayerSource {
+  /** The layer as the image shows it. */
+  merged: string;
+  /** The image layer directories that hold parts of it, top first. */
+  layers: string[];
+  /** What the image's layers could not hold (see capture.ts), relative to the layer. */
+  manifest: Manifest;
+  /** The image's name for the layer's content (the inner Docker's chain ID), if it gives one. */
+  claim?: string;
+}
 
 export interface Use {
   path: string;
@@ -60,13 +77,28 @@ export interface Use {
 }
 
 export interface StoreEntry {
-  hash: string;
+  name: string;
+  /** The tree hash, if it was ever needed. */
+  hash?: string;
   bytes: number;
   users: (Use & { live: boolean })[];
 }
 
 function keyOf(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * The index key of a layer made from the image layer directories `layers`: their real paths and
+ * inodes identify them on this host, and their change times move if anyone rewrites them.
+ */
+function sourceKey(layers: string[], manifest: Manifest): string {
+  const parts = layers.map((l) => {
+    const real = fs.realpathSync(l);
+    const st = fs.lstatSync(real, { bigint: true });
+    return [real, st.dev, st.ino, st.ctimeNs].join('\0');
+  });
+  return keyOf([...parts, JSON.stringify(manifest)].join('\0'));
 }
 
 function writeAtomic(file: string, text: string): void {
@@ -80,6 +112,14 @@ function readText(file: string): string | undefined {
     return fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
+  }
+}
+
+function names(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir).filter((n) => namePattern.test(n));
+  } catch {
+    return [];
   }
 }
 
@@ -98,16 +138,20 @@ function run(program: string, args: string[]): Promise<void> {
 export class InnerStore {
   constructor(readonly root: string) {}
 
-  layerPath(hash: string): string {
-    if (!hashPattern.test(hash)) throw new SysboxError('EINVAL_ARGUMENT', `bad layer hash ${hash}`);
-    return path.join(this.root, 'layers', hash);
+  layerPath(name: string): string {
+    if (!namePattern.test(name)) throw new SysboxError('EINVAL_ARGUMENT', `bad entry ${name}`);
+    return path.join(this.root, 'layers', name);
+  }
+
+  private dir(...parts: string[]): string {
+    return path.join(this.root, ...parts);
   }
 
   private open(): void {
     try {
       fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
-      for (const d of ['layers', 'users', 'index', 'tmp']) {
-        fs.mkdirSync(path.join(this.root, d), { recursive: true, mode: 0o700 });
+      for (const d of ['layers', 'users', 'index', 'claims', 'hashes', 'tmp']) {
+        fs.mkdirSync(this.dir(d), { recursive: true, mode: 0o700 });
       }
     } catch (err) {
       throw systemError(`create the inner image store ${this.root}`, err);
@@ -115,7 +159,7 @@ export class InnerStore {
   }
 
   private locked<T>(fn: () => T): T {
-    const fd = lockFile(path.join(this.root, 'lock'));
+    const fd = lockFile(this.dir('lock'));
     try {
       return fn();
     } finally {
@@ -123,80 +167,111 @@ export class InnerStore {
     }
   }
 
-  /**
-   * Puts one preloaded layer in the store and records `user` as using it; returns its hash.
-   * `merged` is the layer as the image shows it; `linkFrom`, when given, is the one image layer
-   * directory that holds all of it, whose files can be linked instead of copied. `manifest` holds
-   * what the image's layers could not (see capture.ts), with paths relative to the layer.
-   */
-  async share(
-    source: { merged: string; linkFrom?: string; manifest: Manifest },
-    user: string,
-    userIno: number,
-    log: Logger,
-  ): Promise<string> {
+  /** Puts one preloaded layer in the store, records `user` as using it, and returns its entry. */
+  async share(source: LayerSource, user: string, userIno: number, log: Logger): Promise<string> {
     this.open();
-    const key = this.indexKey(source);
-    const known = key && readText(path.join(this.root, 'index', key))?.trim();
-    if (known && hashPattern.test(known)) {
-      const hash = this.locked(() =>
-        fs.existsSync(this.layerPath(known)) ? (this.addUse(known, user, userIno), known) : '',
-      );
-      if (hash) return hash;
+    const key = sourceKey(source.layers, source.manifest);
+    const claim = source.claim && keyOf(`claim\0${source.claim}`);
+    const known = readText(this.dir('index', key))?.trim();
+    if (known && namePattern.test(known)) {
+      const found = this.locked(() => {
+        if (!fs.existsSync(this.layerPath(known))) return false;
+        if (claim) this.addClaim(claim, known);
+        this.addUse(known, user, userIno);
+        return true;
+      });
+      if (found) return known;
     }
 
     const started = Date.now();
-    const tmp = path.join(this.root, 'tmp', `${process.pid}-${randomBytes(6).toString('hex')}`);
+    const tmp = this.dir('tmp', `${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
-      fs.mkdirSync(tmp, { mode: 0o700 });
-      let linked = false;
-      if (source.linkFrom !== undefined) {
-        try {
-          await run('cp', ['-a', '--link', `${source.linkFrom}/.`, tmp]);
-          linked = true;
-        } catch (err) {
-          // Another mount (EXDEV), or a file system without hard links: copy instead.
-          log.debug(`link ${source.linkFrom} into the store: ${(err as Error).message}`);
+      const linked = await this.fill(tmp, source, log);
+      const same = claim ? await this.equalEntry(tmp, claim) : undefined;
+      const name = this.locked(() => {
+        let name = key;
+        if (same?.name !== undefined && fs.existsSync(this.layerPath(same.name))) {
+          name = same.name;
           fs.rmSync(tmp, { recursive: true, force: true });
-          fs.mkdirSync(tmp, { mode: 0o700 });
+        } else if (fs.existsSync(this.layerPath(key))) {
+          fs.rmSync(tmp, { recursive: true, force: true });
+        } else {
+          fs.renameSync(tmp, this.layerPath(key));
+          if (same) writeAtomic(this.dir('hashes', key), same.hash);
         }
-      }
-      if (!linked) await run('cp', ['-a', '--sparse=always', `${source.merged}/.`, tmp]);
-      const top = fs.lstatSync(source.merged);
-      fs.chownSync(tmp, top.uid, top.gid);
-      fs.chmodSync(tmp, top.mode & 0o7777);
-      fs.utimesSync(tmp, top.atime, top.mtime);
-      applyEntries(fs.realpathSync(tmp), source.manifest, () => false);
-      const hash = await hashTree(tmp);
-      this.locked(() => {
-        if (fs.existsSync(this.layerPath(hash))) fs.rmSync(tmp, { recursive: true, force: true });
-        else fs.renameSync(tmp, this.layerPath(hash));
-        if (key) writeAtomic(path.join(this.root, 'index', key), hash);
-        this.addUse(hash, user, userIno);
+        if (claim) this.addClaim(claim, name);
+        writeAtomic(this.dir('index', key), name);
+        this.addUse(name, user, userIno);
+        return name;
       });
-      const how = linked ? 'linked' : 'copied';
-      log.info(`${how} inner layer ${source.merged} as ${hash} in ${Date.now() - started} ms`);
-      return hash;
+      const how = name !== key ? 'is the same as' : linked ? 'linked as' : 'copied as';
+      log.info(`inner layer ${source.merged} ${how} ${name} in ${Date.now() - started} ms`);
+      return name;
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });
       throw systemError(`share the inner image layer ${source.merged}`, err);
     }
   }
 
-  /**
-   * The index key of an image layer directory: its real path and inode identify it on this host
-   * (an image cannot choose them), and its change time moves if anyone rewrites it.
-   */
-  private indexKey(source: { linkFrom?: string; manifest: Manifest }): string | undefined {
-    if (source.linkFrom === undefined) return undefined;
-    const real = fs.realpathSync(source.linkFrom);
-    const st = fs.lstatSync(real, { bigint: true });
-    const fixes = JSON.stringify(source.manifest);
-    return keyOf([real, st.dev, st.ino, st.ctimeNs, fixes].join('\0'));
+  /** Builds the tree at `tmp`; returns whether it is made of hard links to the image's files. */
+  private async fill(tmp: string, source: LayerSource, log: Logger): Promise<boolean> {
+    fs.mkdirSync(tmp, { mode: 0o700 });
+    let linked = false;
+    if (source.layers.length === 1) {
+      try {
+        await run('cp', ['-a', '--link', `${source.layers[0]}/.`, tmp]);
+        linked = true;
+      } catch (err) {
+        // Another mount (EXDEV), or a file system without hard links: copy instead.
+        log.debug(`link ${source.layers[0]} into the store: ${(err as Error).message}`);
+        fs.rmSync(tmp, { recursive: true, force: true });
+        fs.mkdirSync(tmp, { mode: 0o700 });
+      }
+    }
+    if (!linked) await run('cp', ['-a', '--sparse=always', `${source.merged}/.`, tmp]);
+    const top = fs.lstatSync(source.merged);
+    fs.chownSync(tmp, top.uid, top.gid);
+    fs.chmodSync(tmp, top.mode & 0o7777);
+    fs.utimesSync(tmp, top.atime, top.mtime);
+    applyEntries(fs.realpathSync(tmp), source.manifest, () => false);
+    return linked;
   }
 
-  private addUse(hash: string, user: string, userIno: number): void {
-    const dir = path.join(this.root, 'users', hash);
+  /**
+   * The hash of `tmp` and, if there is one, an entry with the same claim and the same hash.
+   * Entries not hashed before are hashed now, once.
+   */
+  private async equalEntry(
+    tmp: string,
+    claim: string,
+  ): Promise<{ name?: string; hash: string } | undefined> {
+    const candidates = names(this.dir('claims', claim));
+    if (candidates.length === 0) return undefined;
+    const hash = await hashTree(tmp);
+    for (const name of candidates) {
+      if (!fs.existsSync(this.layerPath(name))) continue;
+      if ((await this.hashOf(name)) === hash) return { name, hash };
+    }
+    return { hash };
+  }
+
+  /** The tree hash of an entry, computed once and kept. */
+  async hashOf(name: string): Promise<string> {
+    const file = this.dir('hashes', name);
+    const kept = readText(file)?.trim();
+    if (kept && namePattern.test(kept)) return kept;
+    const hash = await hashTree(this.layerPath(name));
+    writeAtomic(file, hash);
+    return hash;
+  }
+
+  private addClaim(claim: string, name: string): void {
+    fs.mkdirSync(this.dir('claims', claim), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(this.dir('claims', claim, name), '', { mode: 0o600 });
+  }
+
+  private addUse(name: string, user: string, userIno: number): void {
+    const dir = this.dir('users', name);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const use: Use = {
       path: user,
@@ -208,26 +283,26 @@ export class InnerStore {
   }
 
   /**
-   * Records that `user` uses exactly `hashes` now (an inner `docker rmi` drops one), and checks
-   * that each is still in the store. Throws if one is missing.
+   * Records that `user` uses exactly the entries `used` now (an inner `docker rmi` drops one),
+   * and checks that each is still in the store. Throws if one is missing.
    */
-  use(user: string, hashes: string[]): void {
+  use(user: string, used: string[]): void {
     this.open();
     const ino = fs.lstatSync(user).ino;
     this.locked(() => {
-      for (const h of hashes) {
-        if (!fs.existsSync(this.layerPath(h))) {
+      for (const name of used) {
+        if (!fs.existsSync(this.layerPath(name))) {
           throw new SysboxError(
             'ESYSTEM',
-            `inner image layer ${h} that ${user} uses is missing from ${this.root}`,
+            `inner image layer ${name}, which ${user} uses, is missing from ${this.root}`,
           );
         }
-        this.addUse(h, user, ino);
+        this.addUse(name, user, ino);
       }
-      const keep = new Set(hashes);
+      const keep = new Set(used);
       const mine = keyOf(user).slice(0, 32);
-      for (const h of fs.readdirSync(path.join(this.root, 'users'))) {
-        if (!keep.has(h)) fs.rmSync(path.join(this.root, 'users', h, mine), { force: true });
+      for (const name of fs.readdirSync(this.dir('users'))) {
+        if (!keep.has(name)) fs.rmSync(this.dir('users', name, mine), { force: true });
       }
     });
   }
@@ -242,71 +317,78 @@ export class InnerStore {
     return procStat(u.pid)?.startTime === u.pidStartTime;
   }
 
-  list(): StoreEntry[] {
-    if (!fs.existsSync(path.join(this.root, 'layers'))) return [];
-    return fs
-      .readdirSync(path.join(this.root, 'layers'))
-      .filter((h) => hashPattern.test(h))
-      .map((hash) => ({ hash, bytes: treeBytes(this.layerPath(hash)), users: this.usesOf(hash) }));
-  }
-
-  private usesOf(hash: string): (Use & { live: boolean })[] {
-    const dir = path.join(this.root, 'users', hash);
-    let names: string[] = [];
+  private usesOf(name: string): (Use & { live: boolean })[] {
+    const dir = this.dir('users', name);
+    let files: string[] = [];
     try {
-      names = fs.readdirSync(dir);
+      files = fs.readdirSync(dir).filter((n) => !n.includes('.tmp-'));
     } catch {
       return [];
     }
-    const out: (Use & { live: boolean })[] = [];
-    for (const n of names) {
-      const text = readText(path.join(dir, n));
-      if (text === undefined || n.includes('.tmp-')) continue;
+    return files.map((f) => {
       try {
-        const u = JSON.parse(text) as Use;
-        out.push({ ...u, live: this.live(u) });
+        const u = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Use;
+        return { ...u, live: this.live(u) };
       } catch {
-        out.push({ path: '?', ino: 0, pid: 0, pidStartTime: 0, live: false });
+        return { path: '?', ino: 0, pid: 0, pidStartTime: 0, live: false };
       }
-    }
-    return out;
+    });
   }
 
-  /** Frees the layers no live use holds, and the remains of builds that crashed. */
+  list(): StoreEntry[] {
+    return names(this.dir('layers')).map((name) => ({
+      name,
+      hash: readText(this.dir('hashes', name))?.trim(),
+      bytes: treeBytes(this.layerPath(name)),
+      users: this.usesOf(name),
+    }));
+  }
+
+  /** Frees the entries no live use holds, and the remains of builds that crashed. */
   collect(log: Logger): { freed: string[] } {
-    if (!fs.existsSync(path.join(this.root, 'layers'))) return { freed: [] };
+    if (!fs.existsSync(this.dir('layers'))) return { freed: [] };
     return this.locked(() => {
       const freed: string[] = [];
-      for (const hash of fs.readdirSync(path.join(this.root, 'layers'))) {
-        if (!hashPattern.test(hash)) continue;
-        const dir = path.join(this.root, 'users', hash);
-        for (const n of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-          const file = path.join(dir, n);
-          const text = readText(file);
+      for (const name of names(this.dir('layers'))) {
+        const dir = this.dir('users', name);
+        let live = 0;
+        for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
           let u: Use | undefined;
           try {
-            u = text === undefined ? undefined : (JSON.parse(text) as Use);
+            u = f.includes('.tmp-')
+              ? undefined
+              : JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
           } catch {
             u = undefined;
           }
-          if (u === undefined || !this.live(u)) fs.rmSync(file, { force: true });
+          if (u !== undefined && this.live(u)) live++;
+          else fs.rmSync(path.join(dir, f), { force: true });
         }
-        if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) continue;
-        fs.rmSync(dir, { recursive: true, force: true });
-        fs.rmSync(this.layerPath(hash), { recursive: true, force: true });
-        freed.push(hash);
+        if (live > 0) continue;
+        fs.rmSync(this.dir('users', name), { recursive: true, force: true });
+        fs.rmSync(this.dir('hashes', name), { force: true });
+        fs.rmSync(this.layerPath(name), { recursive: true, force: true });
+        freed.push(name);
       }
-      const gone = new Set(freed);
-      for (const k of fs.readdirSync(path.join(this.root, 'index'))) {
-        const h = readText(path.join(this.root, 'index', k))?.trim();
-        if (h === undefined || gone.has(h) || !fs.existsSync(this.layerPath(h))) {
-          fs.rmSync(path.join(this.root, 'index', k), { force: true });
+      const present = (n: string | undefined): boolean =>
+        n !== undefined && namePattern.test(n) && fs.existsSync(this.layerPath(n));
+      for (const k of fs.readdirSync(this.dir('index'))) {
+        if (!present(readText(this.dir('index', k))?.trim())) {
+          fs.rmSync(this.dir('index', k), { force: true });
         }
       }
-      for (const t of fs.readdirSync(path.join(this.root, 'tmp'))) {
+      for (const claim of fs.readdirSync(this.dir('claims'))) {
+        for (const n of fs.readdirSync(this.dir('claims', claim))) {
+          if (!present(n)) fs.rmSync(this.dir('claims', claim, n), { force: true });
+        }
+        if (fs.readdirSync(this.dir('claims', claim)).length === 0) {
+          fs.rmdirSync(this.dir('claims', claim));
+        }
+      }
+      for (const t of fs.readdirSync(this.dir('tmp'))) {
         const pid = Number(t.split('-')[0]);
         if (pid !== process.pid && procStat(pid) === undefined) {
-          fs.rmSync(path.join(this.root, 'tmp', t), { recursive: true, force: true });
+          fs.rmSync(this.dir('tmp', t), { recursive: true, force: true });
         }
       }
       if (freed.length > 0) log.info(`freed ${freed.length} unused inner image layers`);
@@ -330,12 +412,12 @@ function treeBytes(root: string): number {
   return total;
 }
 
-/** The store hash that a `diff` symlink of the inner Docker points at, if it is one of ours. */
-export function sharedHashOf(link: string): string | undefined {
+/** The store entry that a `diff` symlink of the inner Docker points at, if it is one of ours. */
+export function sharedEntryOf(link: string): string | undefined {
   const m = /^\.\.\/\.\.\/\.sysbox-shared\/([0-9a-f]{64})$/.exec(link);
   return m?.[1];
 }
 
-export function sharedLink(hash: string): string {
-  return `../../${mountDirName}/${hash}`;
+export function sharedLink(name: string): string {
+  return `../../${mountDirName}/${name}`;
 }

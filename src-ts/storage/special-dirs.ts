@@ -15,7 +15,7 @@ import { SysboxError, systemError } from '../errors';
 import { faultPoint } from '../fault';
 import type { Logger } from '../log';
 import { applyManifest, manifestName, type Manifest } from './capture';
-import { mountDirName, sharedHashOf, sharedLink, type InnerStore } from './inner-store';
+import { mountDirName, sharedEntryOf, sharedLink, type InnerStore } from './inner-store';
 
 /** How the first start of a container shares its image's inner image layers. */
 export interface Sharing {
@@ -122,32 +122,33 @@ function manifestPart(m: Manifest | undefined, prefix: string): Manifest {
 
 /**
  * The image layers of the inner Docker: the cache IDs in its layer database whose `diff` is a
- * directory. IDs come from the image, so only plain names are taken; what they hold is hashed.
+ * directory, each with its chain ID. Both come from the image, so they only name what to look
+ * at: sharing is decided by where the files are on the host, or by their hash.
  */
-function innerLayerIds(docker: string): string[] {
+function innerLayerIds(docker: string): Map<string, string> {
   const db = path.join(docker, 'image', 'overlay2', 'layerdb', 'sha256');
   let chains: string[] = [];
   try {
     chains = fs.readdirSync(db);
   } catch {
-    return [];
+    return new Map();
   }
-  const ids = new Set<string>();
-  for (const c of chains) {
+  const ids = new Map<string, string>();
+  for (const chain of chains.sort()) {
     let id: string;
     try {
-      id = fs.readFileSync(path.join(db, c, 'cache-id'), 'utf8').trim();
+      id = fs.readFileSync(path.join(db, chain, 'cache-id'), 'utf8').trim();
     } catch {
       continue;
     }
-    if (!/^[0-9a-f]{64}$/.test(id)) continue;
+    if (!/^[0-9a-f]{64}$/.test(id) || ids.has(id)) continue;
     try {
-      if (fs.lstatSync(path.join(docker, 'overlay2', id, 'diff')).isDirectory()) ids.add(id);
+      if (fs.lstatSync(path.join(docker, 'overlay2', id, 'diff')).isDirectory()) ids.set(id, chain);
     } catch {
       // A layer the database names but the image does not hold is not shared.
     }
   }
-  return [...ids].sort();
+  return ids;
 }
 
 /**
@@ -167,7 +168,7 @@ async function fillSharingLayers(
   const manifest = readManifest(docker);
   const userIno = fs.lstatSync(tmp).ino;
   const shared = new Map<string, string>();
-  for (const id of ids) {
+  for (const [id, chain] of ids) {
     const layerRel = path.join('overlay2', id, 'diff');
     const inLayers = sharing.lower.filter((l) => {
       try {
@@ -176,19 +177,22 @@ async function fillSharingLayers(
         return false;
       }
     });
+    // Not in any image layer (only in the container's own upper directory): not the image's.
+    if (inLayers.length === 0) continue;
     const part = manifestPart(manifest, layerRel + '/');
     try {
-      const hash = await sharing.store.share(
+      const entry = await sharing.store.share(
         {
           merged: path.join(docker, layerRel),
-          linkFrom: inLayers.length === 1 ? path.join(inLayers[0], rel, layerRel) : undefined,
+          layers: inLayers.map((l) => path.join(l, rel, layerRel)),
           manifest: part,
+          claim: `docker-chain:${chain}`,
         },
         user,
         userIno,
         log,
       );
-      shared.set(id, hash);
+      shared.set(id, entry);
     } catch (err) {
       log.warn(`inner layer ${id} is copied, not shared: ${(err as Error).message}`);
     }
@@ -214,9 +218,9 @@ async function fillSharingLayers(
     }
   }
   if (parts.length > 0) await copyTree(docker, tmp, parts);
-  for (const [id, hash] of shared) {
-    fs.symlinkSync(sharedLink(hash), path.join(tmp, 'overlay2', id, 'diff'));
-    fs.mkdirSync(path.join(tmp, mountDirName, hash), { recursive: true, mode: 0o700 });
+  for (const [id, entry] of shared) {
+    fs.symlinkSync(sharedLink(entry), path.join(tmp, 'overlay2', id, 'diff'));
+    fs.mkdirSync(path.join(tmp, mountDirName, entry), { recursive: true, mode: 0o700 });
   }
   if (shared.size > 0) log.info(`shared ${shared.size} inner image layers of ${docker}`);
 }
@@ -226,7 +230,7 @@ function underSharedLayer(root: string, rel: string): boolean {
   const m = /^overlay2\/([0-9a-f]{64})\/diff\//.exec(rel);
   if (!m) return false;
   try {
-    return sharedHashOf(fs.readlinkSync(path.join(root, 'overlay2', m[1], 'diff'))) !== undefined;
+    return sharedEntryOf(fs.readlinkSync(path.join(root, 'overlay2', m[1], 'diff'))) !== undefined;
   } catch {
     return false;
   }
@@ -317,7 +321,7 @@ export function removeFresh(mounts: SpecialMount[]): void {
   for (const m of mounts) if (m.fresh) fs.rmSync(m.source, { recursive: true, force: true });
 }
 
-/** The store hashes that the inner Docker in host directory `source` points its layers at. */
+/** The store entries that the inner Docker in host directory `source` points its layers at. */
 export function sharedLayersIn(source: string): string[] {
   const dir = path.join(source, 'overlay2');
   const hashes = new Set<string>();
@@ -334,7 +338,7 @@ export function sharedLayersIn(source: string): string[] {
     } catch {
       continue;
     }
-    const h = sharedHashOf(link);
+    const h = sharedEntryOf(link);
     if (h !== undefined) hashes.add(h);
   }
   return [...hashes].sort();
