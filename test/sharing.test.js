@@ -104,6 +104,17 @@ t.test('containers of one image share its inner layers from one store entry', as
     const r = innerRun(id, 'echo', 'hello');
     t.equal(r.stdout, 'hello\n', r.stderr);
   }
+  // The inner Docker reads a shared layer through its symlink when it exports it.
+  const saved = exec(
+    a,
+    'sh',
+    '-c',
+    `docker save ${busybox} | tar -xOf - --wildcards '*/layer.tar' | tar -t | wc -l`,
+  );
+  t.ok(
+    Number(saved.stdout.trim()) > 100,
+    `docker save inside has the layer's files (${saved.stdout.trim()})`,
+  );
 });
 
 t.test('no container can change what another sees of a shared layer', async (t) => {
