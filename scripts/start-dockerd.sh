@@ -20,10 +20,14 @@ log() { printf 'start-dockerd: %s\n' "$*" >&2; }
 
 # The exact configuration the brief asks for; the path of sysbox-runc may not exist yet,
 # which dockerd accepts (it only resolves the binary when a container uses it).
+# sysbox-runc-noshare is the same binary with inner image sharing turned off, so that
+# bench/sharing.js can compare both modes on one daemon without editing this file.
 read -r -d '' WANT <<'JSON' || true
 {"bridge": "none", "iptables": false, "ip-forward": false, "ip-masq": false,
  "default-runtime": "sysbox-runc",
- "runtimes": {"sysbox-runc": {"path": "/usr/local/bin/sysbox-runc"}}}
+ "runtimes": {"sysbox-runc": {"path": "/usr/local/bin/sysbox-runc"},
+  "sysbox-runc-noshare": {"path": "/usr/local/bin/sysbox-runc",
+   "runtimeArgs": ["--inner-docker-image-sharing=false"]}}}
 JSON
 
 docker_answers() {
