@@ -168,7 +168,7 @@ async function fillSharingLayers(
   const manifest = readManifest(docker);
   const userIno = fs.lstatSync(tmp).ino;
   const shared = new Map<string, string>();
-  for (const [id, chain] of ids) {
+  const shareOne = async (id: string, chain: string): Promise<void> => {
     const layerRel = path.join('overlay2', id, 'diff');
     const inLayers = sharing.lower.filter((l) => {
       try {
@@ -178,14 +178,13 @@ async function fillSharingLayers(
       }
     });
     // Not in any image layer (only in the container's own upper directory): not the image's.
-    if (inLayers.length === 0) continue;
-    const part = manifestPart(manifest, layerRel + '/');
+    if (inLayers.length === 0) return;
     try {
       const entry = await sharing.store.share(
         {
           merged: path.join(docker, layerRel),
           layers: inLayers.map((l) => path.join(l, rel, layerRel)),
-          manifest: part,
+          manifest: manifestPart(manifest, layerRel + '/'),
           claim: `docker-chain:${chain}`,
         },
         user,
@@ -196,7 +195,13 @@ async function fillSharingLayers(
     } catch (err) {
       log.warn(`inner layer ${id} is copied, not shared: ${(err as Error).message}`);
     }
-  }
+  };
+  // A few at a time: each is mostly a cp of links or a hash, which the cores can overlap.
+  const queue = [...ids];
+  const worker = async (): Promise<void> => {
+    for (let next = queue.shift(); next; next = queue.shift()) await shareOne(...next);
+  };
+  await Promise.all(Array.from({ length: Math.min(4, queue.length) }, worker));
 
   faultPoint('create:shared');
   // One cp for the rest, so that hard links between copied files stay links.
