@@ -21,12 +21,11 @@ const fixtureHashLabel = 'io.sysbox.bench.fixture.build-hash';
 const innerBytesLabel = 'io.sysbox.bench.fixture.inner-bytes';
 const noShareFlag = '--inner-docker-image-sharing=false';
 // Where the shared store may live: the runtime's setting, then its default beside Docker's
-// layers (where hard links to them are possible), then the path the design first named.
+// layers (where hard links to them are possible).
 const storeCandidates = [
   process.env.SYSBOX_INNER_STORE,
   configuredStore('/etc/sysbox/config.json'),
   '/var/lib/docker/sysbox-inner-images',
-  '/var/lib/sysbox/inner-images',
 ];
 const pollMs = 50;
 
