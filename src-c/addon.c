@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <node_api.h>
 #include <sched.h>
 #include <signal.h>
@@ -442,6 +443,101 @@ lock_file (napi_env env, napi_callback_info info)
   return result;
 }
 
+struct lock_work
+{
+  napi_async_work work;
+  napi_deferred deferred;
+  char *path;
+  int fd;
+  int err;
+  const char *what;
+};
+
+static void
+lock_execute (napi_env env, void *data)
+{
+  struct lock_work *w = data;
+
+  w->fd = open (w->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (w->fd < 0)
+    {
+      w->err = errno;
+      w->what = "open the lock file";
+      return;
+    }
+  while (flock (w->fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      {
+        w->err = errno;
+        w->what = "lock";
+        close (w->fd);
+        w->fd = -1;
+        return;
+      }
+}
+
+static void
+lock_complete (napi_env env, napi_status status, void *data)
+{
+  struct lock_work *w = data;
+  napi_value result, code, msg, error;
+
+  if (w->fd >= 0 && status == napi_ok)
+    {
+      napi_create_int32 (env, w->fd, &result);
+      napi_resolve_deferred (env, w->deferred, result);
+    }
+  else
+    {
+      char text[PATH_MAX + 128];
+      const char *name = strerrorname_np (w->err);
+
+      if (w->fd >= 0)
+        close (w->fd);
+      snprintf (text, sizeof text, "%s %s: %s", w->what ? w->what : "lock", w->path,
+                strerror (w->err));
+      napi_create_string_utf8 (env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
+      napi_create_string_utf8 (env, text, NAPI_AUTO_LENGTH, &msg);
+      napi_create_error (env, code, msg, &error);
+      napi_reject_deferred (env, w->deferred, error);
+    }
+
+  napi_delete_async_work (env, w->work);
+  free (w->path);
+  free (w);
+}
+
+/* As lockFile, but waits on a worker thread: a process that builds several things at once must
+ * not stop them all while another process holds the lock of one.  */
+static napi_value
+lock_file_async (napi_env env, napi_callback_info info)
+{
+  napi_value argv[1], promise, name;
+  size_t argc = 1;
+  struct lock_work *w;
+
+  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
+  w = calloc (1, sizeof *w);
+  if (w == NULL)
+    {
+      napi_throw_error (env, "ENOMEM", "out of memory");
+      return NULL;
+    }
+  w->path = get_string (env, argv[0], "path");
+  if (w->path == NULL)
+    {
+      free (w);
+      return NULL;
+    }
+
+  NAPI_CALL (env, napi_create_promise (env, &w->deferred, &promise));
+  NAPI_CALL (env, napi_create_string_utf8 (env, "sysbox-lock", NAPI_AUTO_LENGTH, &name));
+  NAPI_CALL (env,
+             napi_create_async_work (env, NULL, name, lock_execute, lock_complete, w, &w->work));
+  NAPI_CALL (env, napi_queue_async_work (env, w->work));
+  return promise;
+}
+
 /* Extended attributes of a path, not following a final symlink: Node has no API for them, and
  * the commit capture must carry them (and translate overlay's markers).  */
 static napi_value
@@ -671,6 +767,7 @@ init (napi_env env, napi_value exports)
     { "getXattr", NULL, get_xattr, NULL, NULL, NULL, napi_enumerable, NULL },
     { "setXattr", NULL, set_xattr, NULL, NULL, NULL, napi_enumerable, NULL },
     { "lockFile", NULL, lock_file, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "lockFileAsync", NULL, lock_file_async, NULL, NULL, NULL, napi_enumerable, NULL },
     { "setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL },
     { "waitPid", NULL, wait_pid, NULL, NULL, NULL, napi_enumerable, NULL },
     { "makeFifo", NULL, make_fifo, NULL, NULL, NULL, napi_enumerable, NULL },

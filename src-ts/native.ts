@@ -11,6 +11,7 @@ interface NativeAddon {
   makeFifo(path: string, uid: number, gid: number): void;
   setChildSubreaper(): void;
   lockFile(path: string): number;
+  lockFileAsync(path: string): Promise<number>;
   listXattrs(path: string): string[];
   getXattr(path: string, name: string): Buffer;
   setXattr(path: string, name: string, value: Buffer): void;
@@ -155,6 +156,14 @@ export function lockFile(target: string): number {
 }
 
 /** Names of the extended attributes of `target`, not following a final symlink. */
+/** As lockFile, without stopping the event loop while another process holds the lock. */
+export function lockFileAsync(target: string): Promise<number> {
+  if (typeof target !== 'string' || !path.isAbsolute(target)) {
+    throw new TypeError(`path must be absolute, got ${JSON.stringify(target)}`);
+  }
+  return load().lockFileAsync(target);
+}
+
 export function listXattrs(target: string): string[] {
   return load().listXattrs(target);
 }

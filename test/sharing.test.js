@@ -6,7 +6,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { dockerRun, dockerReady, repo, runc, waitFor } = require('./helpers');
+const { docker, dockerRun, dockerReady, repo, runc, waitFor } = require('./helpers');
 
 const busybox = 'sysbox-test/busybox:latest';
 const system = 'sysbox-test/system:latest';
@@ -115,6 +115,37 @@ t.test('containers of one image share its inner layers from one store entry', as
     Number(saved.stdout.trim()) > 100,
     `docker save inside has the layer's files (${saved.stdout.trim()})`,
   );
+});
+
+t.test('containers of a new image started together build each entry once', async (t) => {
+  const before = dockerRun(['ps', '-aq', '--filter', `ancestor=${system}`]).stdout.trim();
+  if (before !== '') {
+    t.skip('other containers of the system image exist; its entries cannot be freed first');
+    return;
+  }
+  t.equal(runc('/run/sysbox-runc-test-unused', ['store', 'gc']).status, 0);
+  const started = await Promise.all(
+    [1, 2, 3, 4].map(
+      () =>
+        new Promise((resolve) => {
+          const args = ['run', '-d', '--runtime=sysbox-runc', '--network', 'none', system];
+          const child = require('node:child_process').execFile(docker, args, (err, stdout) =>
+            resolve(err ? '' : stdout.trim()),
+          );
+          child.stdin?.end();
+        }),
+    ),
+  );
+  for (const id of started) if (id) t.teardown(() => dockerRun(['rm', '-f', id]));
+  t.equal(started.filter(Boolean).length, 4, 'all four started');
+  const entries = new Set(started.filter(Boolean).flatMap((id) => sharedHashes(id)));
+  t.equal(entries.size, 1, 'all four use one entry');
+  const logs = started.filter(Boolean).map((id) => {
+    const file = `/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby/${id}/log.json`;
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  });
+  const builds = logs.join('').match(/inner layer \S+ (linked|copied) as/g) ?? [];
+  t.equal(builds.length, 1, 'one of them built it, the others waited and found it');
 });
 
 t.test('no container can change what another sees of a shared layer', async (t) => {

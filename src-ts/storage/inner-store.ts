@@ -36,7 +36,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SysboxError, systemError } from '../errors';
 import type { Logger } from '../log';
-import { hashTree, lockFile } from '../native';
+import { hashTree, lockFile, lockFileAsync } from '../native';
 import { procStat } from '../runtime/state';
 import { applyEntries, type Manifest } from './capture';
 
@@ -172,17 +172,49 @@ export class InnerStore {
     this.open();
     const key = sourceKey(source.layers, source.manifest);
     const claim = source.claim && keyOf(`claim\0${source.claim}`);
-    const known = readText(this.dir('index', key))?.trim();
-    if (known && namePattern.test(known)) {
-      const found = this.locked(() => {
-        if (!fs.existsSync(this.layerPath(known))) return false;
-        if (claim) this.addClaim(claim, known);
-        this.addUse(known, user, userIno);
-        return true;
-      });
-      if (found) return known;
+    const found = this.lookup(key, claim, user, userIno);
+    if (found) return found;
+    // Containers of a new image started together build each entry once: the others wait for
+    // the first and then find it.
+    const building = await lockFileAsync(this.dir('tmp', `${key}.lock`));
+    try {
+      return (
+        this.lookup(key, claim, user, userIno) ??
+        (await this.build(source, key, claim, user, userIno, log))
+      );
+    } finally {
+      // Removed before it is unlocked: a process that then locks a new file of that name has
+      // looked the key up after this build wrote the index, so it finds the entry.
+      fs.rmSync(this.dir('tmp', `${key}.lock`), { force: true });
+      fs.closeSync(building);
     }
+  }
 
+  /** The entry that the index has for `key`, now used by `user`, if it is still there. */
+  private lookup(
+    key: string,
+    claim: string | undefined,
+    user: string,
+    userIno: number,
+  ): string | undefined {
+    const known = readText(this.dir('index', key))?.trim();
+    if (!known || !namePattern.test(known)) return undefined;
+    return this.locked(() => {
+      if (!fs.existsSync(this.layerPath(known))) return undefined;
+      if (claim) this.addClaim(claim, known);
+      this.addUse(known, user, userIno);
+      return known;
+    });
+  }
+
+  private async build(
+    source: LayerSource,
+    key: string,
+    claim: string | undefined,
+    user: string,
+    userIno: number,
+    log: Logger,
+  ): Promise<string> {
     const started = Date.now();
     const tmp = this.dir('tmp', `${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
@@ -386,6 +418,8 @@ export class InnerStore {
         }
       }
       for (const t of fs.readdirSync(this.dir('tmp'))) {
+        // A build's lock file goes with the build; removing one under a waiter is harmless.
+        if (t.endsWith('.lock')) continue;
         const pid = Number(t.split('-')[0]);
         if (pid !== process.pid && procStat(pid) === undefined) {
           fs.rmSync(this.dir('tmp', t), { recursive: true, force: true });
