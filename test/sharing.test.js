@@ -18,6 +18,10 @@ if (!dockerReady()) {
   process.exit(1);
 }
 
+function inspectImage(image) {
+  return JSON.parse(dockerRun(['image', 'inspect', image]).stdout)[0];
+}
+
 function inspect(id, format) {
   return dockerRun(['inspect', '--format', format, id]).stdout.trim();
 }
@@ -249,8 +253,55 @@ t.test(
     t.same(sharedHashes(o), [original], 'the original image keeps its entry');
     t.equal(innerRun(x, 'cat', '/evil').stdout, 'EVIL\n', 'the crafted image sees its own bytes');
     t.not(innerRun(o, 'cat', '/evil').status, 0, 'the original does not');
+
+    // A container cannot point its inner Docker at an entry it was not given.
+    const link = `../../.sysbox-shared/${poisoned}`;
+    const fake = '/var/lib/docker/overlay2/fake';
+    const faked = exec(o, 'sh', '-c', `mkdir -p ${fake} && ln -s ${link} ${fake}/diff`);
+    t.equal(faked.status, 0, faked.stderr);
+    t.equal(dockerRun(['restart', o]).status, 0);
+    t.ok(await waitFor(() => exec(o, 'docker', 'info').status === 0, 60000), 'back after restart');
+    const mounts = exec(o, 'cat', '/proc/self/mountinfo').stdout;
+    t.notOk(mounts.includes(poisoned), 'the entry it named is not mounted');
+    t.notOk((usersOf(poisoned) ?? []).includes(innerDir(o)), 'nor counted as its user');
+    t.ok(mounts.includes(original), 'its own entry still is');
   },
 );
+
+t.test('an image whose inner Docker points out of it gets no host directory shared', async (t) => {
+  const crafted = 'sysbox-test/inner-points-out';
+  t.teardown(() => dockerRun(['rmi', '-f', crafted]));
+  // The outer layer of the busybox image: a real directory on the host, as a target.
+  const hostLayer = path.basename(path.dirname(inspectImage(busybox).GraphDriver.Data.UpperDir));
+  const db = '/var/lib/docker/image/overlay2/layerdb/sha256';
+  const script =
+    `for c in ${db}/*; do echo ${hostLayer} > $c/cache-id; done && ` +
+    'rm -rf /var/lib/docker/overlay2 && ln -s /var/lib/docker/overlay2 /var/lib/docker/overlay2';
+  const made = dockerRun([
+    'run',
+    '--runtime=runc',
+    '--network',
+    'none',
+    '--name',
+    'sysbox-test-pointing',
+    '--entrypoint',
+    'sh',
+    system,
+    '-c',
+    script,
+  ]);
+  t.teardown(() => dockerRun(['rm', '-f', 'sysbox-test-pointing']));
+  t.equal(made.status, 0, made.stderr);
+  t.equal(dockerRun(['commit', 'sysbox-test-pointing', crafted]).status, 0);
+  const r = dockerRun(['run', '-d', '--runtime=sysbox-runc', '--network', 'none', crafted]);
+  t.teardown(() => dockerRun(['rm', '-f', r.stdout.trim()]));
+  const id = r.stdout.trim();
+  t.equal(r.status, 0, r.stderr);
+  t.same(sharedHashes(id), [], 'nothing is shared');
+  const users = storeList().flatMap((e) => e.users.map((u) => u.path));
+  t.notOk(users.includes(innerDir(id)), 'and the store gave it nothing');
+  t.ok(fs.lstatSync(path.join(innerDir(id), 'overlay2')).isSymbolicLink(), 'the link is kept');
+});
 
 t.test('two different images that preload the same inner image share one entry', async (t) => {
   const other = 'sysbox-test/same-inner';

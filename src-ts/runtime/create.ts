@@ -356,6 +356,7 @@ async function rootSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Pr
       lower: root.lower ?? [],
       dirs: specials.map((m) => ({ destination: m.destination, source: m.source })),
       store: store.root,
+      shared: [],
     };
     for (const s of specials) {
       const fd = pass(openIdmappedTree(s.source, x.usernsFd));
@@ -375,8 +376,8 @@ async function rootSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Pr
  * the host's (see sysbox-init's pin-ns) so that the container cannot make it writable.
  */
 function sharedLayerSteps(x: PlanInput, store: InnerStore, source: string, dest: string): Step[] {
-  const entries = sharedLayersIn(source);
-  store.use(source, entries);
+  const entries = store.use(source, sharedLayersIn(source), x.o.log);
+  x.capture?.shared?.push(...entries);
   if (entries.length === 0) return [];
   const pins = path.join(x.dir, 'pins');
   fs.mkdirSync(pins, { recursive: true, mode: 0o711 });

@@ -21,6 +21,8 @@ export interface CaptureSpec {
   dirs: { destination: string; source: string }[];
   /** Root of the shared store, where the inner Docker's shared layers really are. */
   store?: string;
+  /** The store entries this container was given: the only ones a capture may read. */
+  shared?: string[];
 }
 
 function lstat(p: string): fs.Stats | undefined {
@@ -83,14 +85,18 @@ export const manifestName = '.sysbox-manifest.json';
  * Where a shared layer really is: the inner Docker's `diff` symlink into the mounted store copy
  * leads, on the host, to the store. Captures look through it, as the container does.
  */
-function throughShared(store: string | undefined, p: string, st: fs.Stats): string | undefined {
-  if (store === undefined || !st.isSymbolicLink() || path.basename(p) !== 'diff') return undefined;
-  const hash = sharedEntryOf(fs.readlinkSync(p));
-  const real = hash && path.join(store, 'layers', hash);
-  return real && fs.existsSync(real) ? real : undefined;
+function throughShared(spec: CaptureSpec, p: string, st: fs.Stats): string | undefined {
+  if (spec.store === undefined || !st.isSymbolicLink() || path.basename(p) !== 'diff') {
+    return undefined;
+  }
+  // The symlink is the container's to change: only an entry it was given is looked into.
+  const entry = sharedEntryOf(fs.readlinkSync(p));
+  if (entry === undefined || !(spec.shared ?? []).includes(entry)) return undefined;
+  const real = path.join(spec.store, 'layers', entry);
+  return fs.existsSync(real) ? real : undefined;
 }
 
-function buildManifest(source: string, store: string | undefined): Manifest {
+function buildManifest(source: string, spec: CaptureSpec): Manifest {
   const m: Manifest = { whiteouts: [], sockets: [], xattrs: [] };
   const walk = (dir: string, rel: string): void => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -98,7 +104,7 @@ function buildManifest(source: string, store: string | undefined): Manifest {
       const r = path.join(rel, e.name);
       if (rel === '' && (e.name === manifestName || e.name === mountDirName)) continue;
       let st = fs.lstatSync(p);
-      const shared = throughShared(store, p, st);
+      const shared = throughShared(spec, p, st);
       if (shared !== undefined) {
         p = shared;
         st = fs.lstatSync(p);
@@ -209,7 +215,7 @@ function diffInto(
   out: string,
   rel: string,
   lower: string[],
-  store: string | undefined,
+  spec: CaptureSpec,
   top = true,
 ): number {
   let written = 0;
@@ -218,7 +224,7 @@ function diffInto(
   for (const name of names) {
     let s = path.join(src, name);
     let st = fs.lstatSync(s);
-    const shared = throughShared(store, s, st);
+    const shared = throughShared(spec, s, st);
     if (shared !== undefined) {
       s = shared;
       st = fs.lstatSync(s);
@@ -229,7 +235,7 @@ function diffInto(
       if (st.isDirectory()) {
         const before = written;
         makeDirLike(s, d, st);
-        written += diffInto(s, d, path.join(rel, name), lower, store, false);
+        written += diffInto(s, d, path.join(rel, name), lower, spec, false);
         // A directory with no change below it is left out again.
         if (written === before) fs.rmdirSync(d);
       }
@@ -239,7 +245,7 @@ function diffInto(
     if (st.isDirectory()) {
       if (image?.st.isDirectory()) {
         makeDirLike(s, d, st);
-        diffInto(s, d, path.join(rel, name), lower, store, false);
+        diffInto(s, d, path.join(rel, name), lower, spec, false);
       } else {
         copyTree(s, d);
       }
@@ -287,8 +293,8 @@ export function capture(spec: CaptureSpec, log: Logger): void {
     fs.rmSync(out, { recursive: true, force: true });
     fs.mkdirSync(path.dirname(out), { recursive: true });
     makeDirLike(source, out, fs.lstatSync(source));
-    const n = diffInto(source, out, rel, spec.lower, spec.store);
-    const manifest = buildManifest(source, spec.store);
+    const n = diffInto(source, out, rel, spec.lower, spec);
+    const manifest = buildManifest(source, spec);
     const count = manifest.whiteouts.length + manifest.sockets.length + manifest.xattrs.length;
     if (count > 0) {
       fs.rmSync(path.join(out, manifestName), { force: true });

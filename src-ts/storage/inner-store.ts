@@ -315,14 +315,22 @@ export class InnerStore {
   }
 
   /**
-   * Records that `user` uses exactly the entries `used` now (an inner `docker rmi` drops one),
-   * and checks that each is still in the store. Throws if one is missing.
+   * Records that `user` uses exactly the entries `wanted` now (an inner `docker rmi` drops one)
+   * and returns those it may mount. `wanted` comes from symlinks that the container can write,
+   * so only entries that the runtime gave this user before are granted: a container cannot
+   * name its way into another image's layers. Throws if a granted entry has gone missing.
    */
-  use(user: string, used: string[]): void {
+  use(user: string, wanted: string[], log: Logger): string[] {
     this.open();
     const ino = fs.lstatSync(user).ino;
-    this.locked(() => {
-      for (const name of used) {
+    const mine = keyOf(user).slice(0, 32);
+    return this.locked(() => {
+      const granted = wanted.filter((name) => {
+        if (fs.existsSync(this.dir('users', name, mine))) return true;
+        log.warn(`${user} points at inner layer ${name}, which was never given to it; ignored`);
+        return false;
+      });
+      for (const name of granted) {
         if (!fs.existsSync(this.layerPath(name))) {
           throw new SysboxError(
             'ESYSTEM',
@@ -331,11 +339,11 @@ export class InnerStore {
         }
         this.addUse(name, user, ino);
       }
-      const keep = new Set(used);
-      const mine = keyOf(user).slice(0, 32);
+      const keep = new Set(granted);
       for (const name of fs.readdirSync(this.dir('users'))) {
         if (!keep.has(name)) fs.rmSync(this.dir('users', name, mine), { force: true });
       }
+      return granted;
     });
   }
 

@@ -125,6 +125,24 @@ function manifestPart(m: Manifest | undefined, prefix: string): Manifest {
  * directory, each with its chain ID. Both come from the image, so they only name what to look
  * at: sharing is decided by where the files are on the host, or by their hash.
  */
+/**
+ * `base/rel` if every component of `rel` below `base` is a directory and none is a symlink. The
+ * image controls these trees, and a symlink in one would send the runtime to a host path.
+ */
+function plainDir(base: string, rel: string): string | undefined {
+  let p = base;
+  for (const part of rel.split('/').filter(Boolean)) {
+    p = path.join(p, part);
+    try {
+      const st = fs.lstatSync(p);
+      if (!st.isDirectory()) return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return p;
+}
+
 function innerLayerIds(docker: string): Map<string, string> {
   const db = path.join(docker, 'image', 'overlay2', 'layerdb', 'sha256');
   let chains: string[] = [];
@@ -142,11 +160,9 @@ function innerLayerIds(docker: string): Map<string, string> {
       continue;
     }
     if (!/^[0-9a-f]{64}$/.test(id) || ids.has(id)) continue;
-    try {
-      if (fs.lstatSync(path.join(docker, 'overlay2', id, 'diff')).isDirectory()) ids.set(id, chain);
-    } catch {
-      // A layer the database names but the image does not hold is not shared.
-    }
+    // A layer the database names but the image does not hold (as plain directories) is not
+    // shared.
+    if (plainDir(docker, path.join('overlay2', id, 'diff'))) ids.set(id, chain);
   }
   return ids;
 }
@@ -170,13 +186,7 @@ async function fillSharingLayers(
   const shared = new Map<string, string>();
   const shareOne = async (id: string, chain: string): Promise<void> => {
     const layerRel = path.join('overlay2', id, 'diff');
-    const inLayers = sharing.lower.filter((l) => {
-      try {
-        return fs.lstatSync(path.join(l, rel, layerRel)).isDirectory();
-      } catch {
-        return false;
-      }
-    });
+    const inLayers = sharing.lower.filter((l) => plainDir(l, path.join(rel, layerRel)));
     // Not in any image layer (only in the container's own upper directory): not the image's.
     if (inLayers.length === 0) return;
     try {
@@ -206,10 +216,14 @@ async function fillSharingLayers(
   faultPoint('create:shared');
   // One cp for the rest, so that hard links between copied files stay links.
   const parts: string[] = [];
+  // Only a plain overlay2 directory is looked into; anything else there (a symlink to a host
+  // path, say) is copied as it is, like the rest.
+  const overlay = plainDir(docker, 'overlay2') !== undefined;
   for (const name of fs.readdirSync(docker)) {
-    if (name !== 'overlay2' && name !== mountDirName) parts.push(name);
+    if (name === mountDirName || (name === 'overlay2' && overlay)) continue;
+    parts.push(name);
   }
-  if (fs.existsSync(path.join(docker, 'overlay2'))) {
+  if (overlay) {
     copyDirLike(path.join(docker, 'overlay2'), path.join(tmp, 'overlay2'));
     for (const name of fs.readdirSync(path.join(docker, 'overlay2'))) {
       if (!shared.has(name)) {
@@ -328,7 +342,8 @@ export function removeFresh(mounts: SpecialMount[]): void {
 
 /** The store entries that the inner Docker in host directory `source` points its layers at. */
 export function sharedLayersIn(source: string): string[] {
-  const dir = path.join(source, 'overlay2');
+  const dir = plainDir(source, 'overlay2');
+  if (dir === undefined) return [];
   const hashes = new Set<string>();
   let names: string[] = [];
   try {
