@@ -22,6 +22,11 @@
 #include "treehash.h"
 
 #define CHUNK (1 << 20)
+
+/* What follows an entry's name, owner and mode: a tag, so that the two kinds of record never
+ * read the same.  */
+#define RECORD_LINK 1
+#define RECORD_ENTRY 2
 #define LINK_BUCKETS 4096
 
 struct link_seen
@@ -205,12 +210,13 @@ walk_entry (struct walk *w, int dirfd, const char *name, const char *rel)
       if (first != NULL)
         {
           /* Another name of an inode already hashed: only where it points.  */
-          feed_str (w, "=");
+          feed_u64 (w, RECORD_LINK);
           feed_str (w, first);
           goto out;
         }
     }
 
+  feed_u64 (w, RECORD_ENTRY);
   feed_u64 (w, (uint64_t) st.st_mtim.tv_sec);
   feed_u64 (w, (uint64_t) st.st_mtim.tv_nsec);
   rc = feed_xattrs (w, abs, rel);
@@ -340,7 +346,8 @@ tree_hash (const char *root, unsigned char out[TREE_HASH_SIZE], char *err, size_
     }
 
   EVP_DigestInit_ex (w.tree, EVP_sha256 (), NULL);
-  /* The top directory's own owner, mode and xattrs belong to the tree as well.  */
+  /* The top directory's own owner, mode and xattrs belong to the tree as well; its times do
+   * not, since it is made anew wherever the tree is put.  */
   feed_u64 (&w, st.st_mode);
   feed_u64 (&w, st.st_uid);
   feed_u64 (&w, st.st_gid);

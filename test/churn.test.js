@@ -1,15 +1,16 @@
 'use strict';
 // Churn: cycles of run, exec, stop, start, commit (sometimes) and rm, and --rm containers, of a
 // system container with preloaded inner images. Afterwards the host has the mounts, processes,
-// runtime state, cgroups and ID ranges it had before. SYSBOX_CHURN_CYCLES sets the count
-// (default 8; the long variant is 200).
+// runtime state, cgroups, ID ranges and shared inner image entries it had before.
+// SYSBOX_CHURN_CYCLES sets the count (default 8; the long variant is 200).
 const t = require('tap');
 const fs = require('node:fs');
-const { dockerRun, dockerReady, waitFor } = require('./helpers');
+const { dockerRun, dockerReady, runc, waitFor } = require('./helpers');
 
 const cycles = Number(process.env.SYSBOX_CHURN_CYCLES ?? 8);
 const system = 'sysbox-test/system:latest';
 const busybox = 'sysbox-test/busybox:latest';
+const store = '/var/lib/docker/sysbox-inner-images';
 
 if (!dockerReady()) {
   t.fail('dockerd does not answer: run scripts/setup.sh first');
@@ -24,8 +25,12 @@ function list(dir) {
   }
 }
 
-/** What a leak would show: host mounts, runtime state, cgroups, ID ranges, init processes. */
+/**
+ * What a leak would show: host mounts, runtime state, cgroups, ID ranges, init processes, and
+ * shared inner image entries (after a collection, which frees those no container uses).
+ */
 function snapshot() {
+  runc('/run/sysbox-runc-churn-unused', ['store', 'gc']);
   const mounts = fs
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -45,6 +50,7 @@ function snapshot() {
     cgroups: list('/sys/fs/cgroup/memory/docker'),
     ranges: list('/run/sysbox-runc-ids'),
     inits: inits.length,
+    shared: list(`${store}/layers`),
   };
 }
 
@@ -95,5 +101,5 @@ t.test(`${cycles} cycles of system containers leave the host as it was`, async (
     250,
   );
   t.ok(settled, 'the host settles back to where it was');
-  t.same(snapshot(), before, 'mounts, state, cgroups, ID ranges and processes are as before');
+  t.same(snapshot(), before, 'mounts, state, cgroups, ID ranges, processes, store as before');
 });

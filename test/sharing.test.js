@@ -12,6 +12,7 @@ const busybox = 'sysbox-test/busybox:latest';
 const system = 'sysbox-test/system:latest';
 const store = '/var/lib/docker/sysbox-inner-images';
 const cli = path.join(repo, 'lib', 'sysbox-runc.js');
+const { listXattrs } = require(path.join(repo, 'lib', 'native.js'));
 
 if (!dockerReady()) {
   t.fail('dockerd does not answer: run scripts/setup.sh first');
@@ -456,4 +457,134 @@ t.test('--inner-docker-image-sharing=false copies the inner images', async (t) =
   ]);
   t.not(bad.status, 0);
   t.match(bad.stderr, /--inner-docker-image-sharing must be true or false/);
+});
+
+/** An image made from the system image by `script` run under runc, as an attacker would. */
+function craftImage(t, name, script) {
+  const holder = `sysbox-test-craft-${process.pid}`;
+  t.teardown(() => dockerRun(['rmi', '-f', name]));
+  const made = dockerRun([
+    'run',
+    '--runtime=runc',
+    '--network',
+    'none',
+    '--name',
+    holder,
+    '--entrypoint',
+    'sh',
+    system,
+    '-c',
+    script,
+  ]);
+  t.equal(made.status, 0, made.stderr);
+  const config = inspectImage(system).Config;
+  const committed = dockerRun([
+    'commit',
+    '--change',
+    `ENTRYPOINT ${JSON.stringify(config.Entrypoint ?? [])}`,
+    '--change',
+    `CMD ${JSON.stringify(config.Cmd ?? [])}`,
+    holder,
+    name,
+  ]);
+  dockerRun(['rm', '-f', holder]);
+  t.equal(committed.status, 0, committed.stderr);
+}
+
+/** Inodes of the regular files below `dir`. */
+function inodes(dir) {
+  const out = new Set();
+  const walk = (p) => {
+    const st = fs.lstatSync(p);
+    if (st.isFile()) out.add(st.ino);
+    if (st.isDirectory()) for (const n of fs.readdirSync(p)) walk(path.join(p, n));
+  };
+  walk(dir);
+  return out;
+}
+
+t.test('a capture never follows a symlink the container left in its writable layer', async (t) => {
+  const victim = fs.mkdtempSync('/tmp/sysbox-test-victim-');
+  t.teardown(() => fs.rmSync(victim, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(victim, 'docker'));
+  fs.writeFileSync(path.join(victim, 'docker', 'keep'), 'host data\n');
+  const id = await systemContainer(t, system);
+  const swap = exec(
+    id,
+    'sh',
+    '-c',
+    'for m in $(awk \'$5 ~ "^/var/lib/" {print $5}\' /proc/self/mountinfo | sort -r); ' +
+      `do umount -l $m; done && rm -rf /var/lib && ln -s ${victim} /var/lib`,
+  );
+  t.equal(swap.status, 0, swap.stderr);
+  dockerRun(['commit', id, 'sysbox-test/capture-symlink']);
+  t.teardown(() => dockerRun(['rmi', '-f', 'sysbox-test/capture-symlink']));
+  dockerRun(['stop', '-t', '1', id]);
+  t.same(fs.readdirSync(path.join(victim, 'docker')), ['keep'], 'the host directory is intact');
+  t.equal(fs.readFileSync(path.join(victim, 'docker', 'keep'), 'utf8'), 'host data\n');
+});
+
+t.test('image file names that look like cp options stay names', async (t) => {
+  const crafted = 'sysbox-test/cp-options';
+  craftImage(t, crafted, 'cd /var/lib/docker && touch -- -L && ln -s /etc/hostname leak');
+  const id = await systemContainer(t, crafted);
+  t.equal(
+    exec(id, 'readlink', '/var/lib/docker/leak').stdout.trim(),
+    '/etc/hostname',
+    'the symlink was copied as a symlink, not followed on the host',
+  );
+  t.equal(exec(id, 'ls', '/var/lib/docker/-L').status, 0, 'and the odd name is a file');
+});
+
+t.test('a capture never links a shared layer file into the writable layer', async (t) => {
+  const id = await systemContainer(t, system);
+  const [entry] = sharedHashes(id);
+  const fake = `/var/lib/docker/overlay2/${'f'.repeat(64)}`;
+  const made = exec(
+    id,
+    'sh',
+    '-c',
+    `mkdir -p ${fake} && ln -s ../../.sysbox-shared/${entry} ${fake}/diff`,
+  );
+  t.equal(made.status, 0, made.stderr);
+  t.equal(dockerRun(['pause', id]).status, 0);
+  t.equal(dockerRun(['unpause', id]).status, 0);
+  const upper = inspect(id, '{{.GraphDriver.Data.UpperDir}}');
+  const captured = path.join(upper, 'var', 'lib', 'docker');
+  const shared = inodes(path.join(store, 'layers', entry));
+  const linked = [...inodes(captured)].filter((i) => shared.has(i));
+  t.same(linked, [], 'no file of the writable layer is a store file');
+});
+
+t.test('a manifest cannot change the image files a shared entry links to', async (t) => {
+  const probe = await systemContainer(t, system);
+  const layerId = fs
+    .readdirSync(path.join(innerDir(probe), 'overlay2'))
+    .find((n) => /^[0-9a-f]{64}$/.test(n));
+  const manifest = JSON.stringify({
+    whiteouts: [],
+    sockets: [],
+    xattrs: [
+      {
+        path: `overlay2/${layerId}/diff/bin/busybox`,
+        name: 'user.evil',
+        value: Buffer.from('x').toString('base64'),
+      },
+    ],
+  });
+  const crafted = 'sysbox-test/manifest-xattr';
+  craftImage(t, crafted, `echo '${manifest}' > /var/lib/docker/.sysbox-manifest.json`);
+  const id = await systemContainer(t, crafted);
+  const [entry] = sharedHashes(id);
+  const file = path.join(store, 'layers', entry, 'bin', 'busybox');
+  const xattr = (f) => listXattrs(f).includes('user.evil');
+  t.ok(xattr(file), "the crafted image's entry has the xattr");
+  const [original] = sharedHashes(probe);
+  t.not(entry, original, 'in an entry of its own');
+  t.notOk(xattr(path.join(store, 'layers', original, 'bin', 'busybox')), 'the original has not');
+  t.not(
+    fs.statSync(file).ino,
+    fs.statSync(path.join(store, 'layers', original, 'bin', 'busybox')).ino,
+    'the file was copied before it was changed',
+  );
 });

@@ -8,6 +8,7 @@
  * The captured tree lives under the mount point in the upper directory, which the container
  * never sees (its host directory is mounted over it), and is rebuilt at every capture.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../log';
@@ -85,10 +86,14 @@ export const manifestName = '.sysbox-manifest.json';
  * Where a shared layer really is: the inner Docker's `diff` symlink into the mounted store copy
  * leads, on the host, to the store. Captures look through it, as the container does.
  */
-function throughShared(spec: CaptureSpec, p: string, st: fs.Stats): string | undefined {
-  if (spec.store === undefined || !st.isSymbolicLink() || path.basename(p) !== 'diff') {
-    return undefined;
-  }
+function throughShared(
+  spec: CaptureSpec,
+  p: string,
+  st: fs.Stats,
+  relInDir: string,
+): string | undefined {
+  if (spec.store === undefined || !st.isSymbolicLink()) return undefined;
+  if (!/^overlay2\/[0-9a-f]{64}\/diff$/.test(relInDir)) return undefined;
   // The symlink is the container's to change: only an entry it was given is looked into.
   const entry = sharedEntryOf(fs.readlinkSync(p));
   if (entry === undefined || !(spec.shared ?? []).includes(entry)) return undefined;
@@ -104,7 +109,7 @@ function buildManifest(source: string, spec: CaptureSpec): Manifest {
       const r = path.join(rel, e.name);
       if (rel === '' && (e.name === manifestName || e.name === mountDirName)) continue;
       let st = fs.lstatSync(p);
-      const shared = throughShared(spec, p, st);
+      const shared = throughShared(spec, p, st, r);
       if (shared !== undefined) {
         p = shared;
         st = fs.lstatSync(p);
@@ -114,7 +119,8 @@ function buildManifest(source: string, spec: CaptureSpec): Manifest {
         m.sockets.push({ path: r, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
       if (!st.isSymbolicLink()) {
         for (const name of listXattrs(p)) {
-          if (name === 'security.capability') continue;
+          // security.capability travels in the tar; the rest are not the container's to set.
+          if (!allowedXattr(name)) continue;
           m.xattrs.push({ path: r, name, value: getXattr(p, name).toString('base64') });
         }
       }
@@ -130,6 +136,9 @@ function inside(root: string, rel: string): string {
   const norm = path.posix.normalize(rel);
   if (path.isAbsolute(norm) || norm === '..' || norm.startsWith('../') || norm.includes('\0')) {
     throw new Error(`manifest path ${JSON.stringify(rel)} leaves the directory`);
+  }
+  if (norm === '.' || norm === '') {
+    throw new Error(`manifest path ${JSON.stringify(rel)} names the directory itself`);
   }
   const parent = fs.realpathSync(path.join(root, path.dirname(norm)));
   if (parent !== root && !parent.startsWith(root + '/')) {
@@ -153,7 +162,28 @@ export function applyManifest(dir: string, log: Logger, skip?: (rel: string) => 
 }
 
 /** Applies the manifest `m` to the tree at `root` (a real path); returns the entries applied. */
-export function applyEntries(root: string, m: Manifest, skip: (rel: string) => boolean): number {
+/**
+ * Extended attributes a manifest may set: what capture records of an inner runtime's files.
+ * Others (trusted.*, security.*) would be host root's to set on the image's behalf.
+ */
+function allowedXattr(name: string): boolean {
+  return name.startsWith('user.') || /^system\.posix_acl_(access|default)$/.test(name);
+}
+
+/** Replaces the file at `p` with a copy of itself, so that changing it leaves other links be. */
+function ownCopy(p: string): void {
+  const tmp = `${p}.sysbox-copy`;
+  const r = spawnSync('cp', ['-a', '--', p, tmp], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`copy ${p}: ${String(r.stderr).trim()}`);
+  fs.renameSync(tmp, p);
+}
+
+export function applyEntries(
+  root: string,
+  m: Manifest,
+  skip: (rel: string) => boolean,
+  breakLinks = false,
+): number {
   let n = 0;
   for (const w of m.whiteouts ?? []) {
     if (skip(w)) continue;
@@ -172,7 +202,13 @@ export function applyEntries(root: string, m: Manifest, skip: (rel: string) => b
   }
   for (const x of m.xattrs ?? []) {
     if (skip(x.path)) continue;
-    setXattr(inside(root, x.path), x.name, Buffer.from(x.value, 'base64'));
+    // Capture records no others; an image that lists them gets none of them.
+    if (!allowedXattr(x.name)) continue;
+    const p = inside(root, x.path);
+    const st = fs.lstatSync(p);
+    if (st.isSymbolicLink()) continue;
+    if (breakLinks && !st.isDirectory() && st.nlink > 1) ownCopy(p);
+    setXattr(p, x.name, Buffer.from(x.value, 'base64'));
     n++;
   }
   return n;
@@ -216,26 +252,25 @@ function diffInto(
   rel: string,
   lower: string[],
   spec: CaptureSpec,
-  top = true,
+  top = rel,
 ): number {
   let written = 0;
   const names = new Set(fs.readdirSync(src));
-  if (top) names.delete(mountDirName);
+  if (rel === top) names.delete(mountDirName);
   for (const name of names) {
-    let s = path.join(src, name);
-    let st = fs.lstatSync(s);
-    const shared = throughShared(spec, s, st);
-    if (shared !== undefined) {
-      s = shared;
-      st = fs.lstatSync(s);
-    }
+    const s = path.join(src, name);
+    const st = fs.lstatSync(s);
+    // A shared layer is read-only and was made from the image: nothing of it to capture, and
+    // its files must never be linked into the writable layer, where the container could
+    // reach them. What it holds that tars lose goes in the manifest (buildManifest).
+    if (throughShared(spec, s, st, path.relative(top, path.join(rel, name)))) continue;
     const image = inImage(lower, path.join(rel, name));
     const d = path.join(out, name);
     if (image && same(st, image.st, s, image.path)) {
       if (st.isDirectory()) {
         const before = written;
         makeDirLike(s, d, st);
-        written += diffInto(s, d, path.join(rel, name), lower, spec, false);
+        written += diffInto(s, d, path.join(rel, name), lower, spec, top);
         // A directory with no change below it is left out again.
         if (written === before) fs.rmdirSync(d);
       }
@@ -245,7 +280,7 @@ function diffInto(
     if (st.isDirectory()) {
       if (image?.st.isDirectory()) {
         makeDirLike(s, d, st);
-        diffInto(s, d, path.join(rel, name), lower, spec, false);
+        diffInto(s, d, path.join(rel, name), lower, spec, top);
       } else {
         copyTree(s, d);
       }
@@ -280,6 +315,28 @@ function copyTree(src: string, dst: string): void {
 }
 
 /**
+ * Makes sure `base/rel` is a directory reached through directories only, making what is
+ * missing. The writable layer is the container's: a symlink it left on the way would send the
+ * capture's removals and links to a host path. The container is frozen or stopped meanwhile.
+ */
+function makePlainDirs(base: string, rel: string): void {
+  let p = base;
+  for (const part of rel.split('/').filter(Boolean)) {
+    p = path.join(p, part);
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      fs.mkdirSync(p, { mode: 0o755 });
+      continue;
+    }
+    if (!st.isDirectory()) {
+      throw new Error(`${p} in the container's writable layer is not a directory; not captured`);
+    }
+  }
+}
+
+/**
  * Rebuilds the captured tree of every special directory in the upper directory. The container
  * must not change the host directories meanwhile: it is frozen (pause) or stopped (delete).
  */
@@ -290,8 +347,8 @@ export function capture(spec: CaptureSpec, log: Logger): void {
     const rel = destination.replace(/^\//, '');
     const out = path.join(spec.upper, rel);
     const started = Date.now();
+    makePlainDirs(spec.upper, path.dirname(rel));
     fs.rmSync(out, { recursive: true, force: true });
-    fs.mkdirSync(path.dirname(out), { recursive: true });
     makeDirLike(source, out, fs.lstatSync(source));
     const n = diffInto(source, out, rel, spec.lower, spec);
     const manifest = buildManifest(source, spec);

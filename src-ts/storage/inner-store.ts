@@ -251,7 +251,7 @@ export class InnerStore {
     let linked = false;
     if (source.layers.length === 1) {
       try {
-        await run('cp', ['-a', '--link', `${source.layers[0]}/.`, tmp]);
+        await run('cp', ['-a', '--link', '--', `${source.layers[0]}/.`, tmp]);
         linked = true;
       } catch (err) {
         // Another mount (EXDEV), or a file system without hard links: copy instead.
@@ -260,12 +260,13 @@ export class InnerStore {
         fs.mkdirSync(tmp, { mode: 0o700 });
       }
     }
-    if (!linked) await run('cp', ['-a', '--sparse=always', `${source.merged}/.`, tmp]);
+    if (!linked) await run('cp', ['-a', '--sparse=always', '--', `${source.merged}/.`, tmp]);
     const top = fs.lstatSync(source.merged);
     fs.chownSync(tmp, top.uid, top.gid);
     fs.chmodSync(tmp, top.mode & 0o7777);
     fs.utimesSync(tmp, top.atime, top.mtime);
-    applyEntries(fs.realpathSync(tmp), source.manifest, () => false);
+    // Linked files are the image's own inodes: what the manifest changes must not reach them.
+    applyEntries(fs.realpathSync(tmp), source.manifest, () => false, linked);
     return linked;
   }
 
@@ -293,7 +294,10 @@ export class InnerStore {
     const kept = readText(file)?.trim();
     if (kept && namePattern.test(kept)) return kept;
     const hash = await hashTree(this.layerPath(name));
-    writeAtomic(file, hash);
+    // Kept only if the entry is still there: a collection may have freed it meanwhile.
+    this.locked(() => {
+      if (fs.existsSync(this.layerPath(name))) writeAtomic(file, hash);
+    });
     return hash;
   }
 
@@ -326,7 +330,12 @@ export class InnerStore {
     const mine = keyOf(user).slice(0, 32);
     return this.locked(() => {
       const granted = wanted.filter((name) => {
-        if (fs.existsSync(this.dir('users', name, mine))) return true;
+        const record = readText(this.dir('users', name, mine));
+        try {
+          if (record !== undefined && (JSON.parse(record) as Use).ino === ino) return true;
+        } catch {
+          // A damaged record grants nothing.
+        }
         log.warn(`${user} points at inner layer ${name}, which was never given to it; ignored`);
         return false;
       });

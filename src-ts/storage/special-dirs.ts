@@ -79,8 +79,10 @@ function copyTree(src: string, dst: string, parts: string[] = ['.']): Promise<vo
   // With parts, it copies only those paths below src, making their parents as they were.
   return new Promise((resolve, reject) => {
     const args = ['-a', '--sparse=always'];
-    if (parts.length === 1 && parts[0] === '.') args.push(src + '/.', dst);
-    else args.push('--parents', ...parts, dst);
+    // Names come from the image: `./` and `--` keep one that starts with `-` from being read
+    // as an option.
+    if (parts.length === 1 && parts[0] === '.') args.push('--', src + '/.', dst);
+    else args.push('--parents', '--', ...parts.map((p) => `./${p}`), dst);
     const cp = spawn('cp', args, { cwd: src, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     cp.stderr.on('data', (d) => (stderr += d));
