@@ -129,9 +129,12 @@ function run(program: string, args: string[]): Promise<void> {
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(stderr.trim() || `${program} exited ${code}`)),
-    );
+    child.on('close', (code) => {
+      const lines = stderr.trim().split('\n').filter(Boolean);
+      const more = lines.length > 1 ? ` (and ${lines.length - 1} more errors)` : '';
+      if (code === 0) resolve();
+      else reject(new Error(lines.length > 0 ? lines[0] + more : `${program} exited ${code}`));
+    });
   });
 }
 

@@ -94,9 +94,15 @@ function copyTree(src: string, dst: string, parts: string[] = ['.']): Promise<vo
     cp.on('close', (code) => {
       const lines = stderr.trim().split('\n').filter(Boolean);
       if (code === 0 || (lines.length > 0 && lines.every(vanished))) resolve();
-      else reject(new Error(stderr.trim() || `cp exited with ${code}`));
+      else reject(new Error(firstLines(lines) || `cp exited with ${code}`));
     });
   });
+}
+
+/** cp's first complaint, and how many followed: a full disk makes one per file. */
+function firstLines(lines: string[]): string {
+  if (lines.length <= 1) return lines[0] ?? '';
+  return `${lines[0]} (and ${lines.length - 1} more errors)`;
 }
 
 function readManifest(dir: string): Manifest | undefined {
