@@ -159,6 +159,40 @@ function expect(v: unknown, kind: Kind, where: string, optional = true): void {
   }
 }
 
+/** A user or group ID: an integer from 0 up to, not including, (uid_t)-1, which means none. */
+function expectId(v: unknown, where: string, optional = false): void {
+  expect(v, 'number', where, optional);
+  if (v === undefined) return;
+  const n = v as number;
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32 - 1) {
+    throw invalidConfig(`config.json: ${where} must be an ID from 0 to 4294967294, not ${n}`);
+  }
+}
+
+/** Numbers in the resource sections: integers, as the kernel's files take them. */
+function checkResources(r: Resources | undefined): void {
+  if (r === undefined) return;
+  const integers: [string, Record<string, unknown> | undefined, string[]][] = [
+    ['memory', r.memory, ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP', 'swappiness']],
+    ['cpu', r.cpu, ['shares', 'quota', 'period', 'realtimeRuntime', 'realtimePeriod']],
+    ['pids', r.pids, ['limit']],
+    ['blockIO', r.blockIO, ['weight', 'leafWeight']],
+  ];
+  for (const [section, values, fields] of integers) {
+    expect(values, 'object', `linux.resources.${section}`);
+    for (const f of fields) {
+      const v = values?.[f];
+      expect(v, 'number', `linux.resources.${section}.${f}`);
+      if (v !== undefined && !Number.isSafeInteger(v)) {
+        throw invalidConfig(`config.json: linux.resources.${section}.${f} must be an integer`);
+      }
+    }
+  }
+  expect(r.cpu?.cpus, 'string', 'linux.resources.cpu.cpus');
+  expect(r.cpu?.mems, 'string', 'linux.resources.cpu.mems');
+  expect(r.devices, 'array', 'linux.resources.devices');
+}
+
 function expectStrings(v: unknown, where: string): void {
   expect(v, 'array', where);
   (v as unknown[] | undefined)?.forEach((s, i) => expect(s, 'string', `${where}[${i}]`, false));
@@ -173,13 +207,11 @@ function checkProcess(p: Process, where: string): void {
   expect(p, 'object', where, false);
   expect(p.terminal, 'boolean', `${where}.terminal`);
   expect(p.user, 'object', `${where}.user`, false);
-  expect(p.user.uid, 'number', `${where}.user.uid`, false);
-  expect(p.user.gid, 'number', `${where}.user.gid`, false);
+  expectId(p.user.uid, `${where}.user.uid`);
+  expectId(p.user.gid, `${where}.user.gid`);
   expect(p.user.umask, 'number', `${where}.user.umask`);
   expect(p.user.additionalGids, 'array', `${where}.user.additionalGids`);
-  p.user.additionalGids?.forEach((g, i) =>
-    expect(g, 'number', `${where}.user.additionalGids[${i}]`, false),
-  );
+  p.user.additionalGids?.forEach((g, i) => expectId(g, `${where}.user.additionalGids[${i}]`));
   expectStrings(p.args, `${where}.args`);
   if (!p.args || p.args.length === 0) {
     throw invalidConfig(`config.json: ${where}.args must name the program to run`);
@@ -224,6 +256,7 @@ function checkLinux(l: Linux): void {
   }
   expect(l.cgroupsPath, 'string', 'linux.cgroupsPath');
   expect(l.resources, 'object', 'linux.resources');
+  checkResources(l.resources);
   expect(l.rootfsPropagation, 'string', 'linux.rootfsPropagation');
   expect(l.seccomp, 'object', 'linux.seccomp');
   if (l.seccomp) {
