@@ -7,12 +7,16 @@
  *
  *   - `delete --force ID` of a container that is not there, which the shim runs when it stops,
  *     after the real delete: it succeeds, as in runc;
- *   - `start ID` of a created container without poststart hooks: one byte into its exec fifo.
+ *   - `start ID` of a created container without poststart hooks: one byte into its exec fifo;
+ *   - `delete ID` of a container whose init has exited and that left a `teardown` file (written
+ *     by create when deleting means no more than removing its cgroups, its ID range and its
+ *     state): the shim runs it as soon as the container stops.
  *
  * Anything else, and any doubt (an unknown flag, no --root, a fifo nobody reads), goes to Node,
  * which does the full checks and reports errors.  */
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #ifndef SYSBOX_NODE
@@ -134,6 +139,243 @@ try_start (const struct call *c)
   return 1;
 }
 
+#define MAX_CGROUPS 32
+
+struct teardown
+{
+  long pid;
+  unsigned long long start_time;
+  char *cgroups[MAX_CGROUPS];
+  int ncgroups;
+  char *range_file;
+  char *range_owner;
+  char *upper;
+};
+
+static void
+free_teardown (struct teardown *td)
+{
+  for (int i = 0; i < td->ncgroups; i++)
+    free (td->cgroups[i]);
+  free (td->range_file);
+  free (td->range_owner);
+  free (td->upper);
+}
+
+/* Reads the tab-separated teardown file; 0 when it is missing or not as create writes it.  */
+static int
+read_teardown (const char *file, struct teardown *td)
+{
+  FILE *f = fopen (file, "re");
+  char *line = NULL, *save = NULL;
+  size_t cap = 0;
+  int ok = 1;
+
+  if (f == NULL)
+    return 0;
+  while (ok && getline (&line, &cap, f) > 0)
+    {
+      char *kind = strtok_r (line, "\t\n", &save);
+      char *a = strtok_r (NULL, "\t\n", &save);
+      char *b = strtok_r (NULL, "\t\n", &save);
+
+      if (kind == NULL || a == NULL)
+        ok = 0;
+      else if (strcmp (kind, "pid") == 0 && b != NULL)
+        {
+          td->pid = strtol (a, NULL, 10);
+          td->start_time = strtoull (b, NULL, 10);
+        }
+      else if (strcmp (kind, "cgroup") == 0 && td->ncgroups < MAX_CGROUPS && a[0] == '/')
+        td->cgroups[td->ncgroups++] = strdup (a);
+      else if (strcmp (kind, "opaque") == 0 && td->upper == NULL && a[0] == '/')
+        td->upper = strdup (a);
+      else if (strcmp (kind, "range") == 0 && b != NULL && td->range_file == NULL)
+        {
+          td->range_file = strdup (a);
+          td->range_owner = strdup (b);
+        }
+      else
+        ok = 0;
+    }
+  free (line);
+  fclose (f);
+  return ok && td->pid > 0;
+}
+
+/* Whether `pid` is still the process that was the container's init (and not a zombie).  */
+static int
+init_alive (long pid, unsigned long long start_time)
+{
+  char path[64], buf[1024], *p;
+  unsigned long long start = 0;
+  char state = 0;
+  ssize_t n;
+  int fd;
+
+  snprintf (path, sizeof path, "/proc/%ld/stat", pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return 1;
+  buf[n] = '\0';
+  p = strrchr (buf, ')');
+  /* After the name: state, then 18 fields up to starttime.  */
+  if (p == NULL || sscanf (p + 2, "%c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+                                   "%*s %*s %*s %*s %llu", &state, &start) != 2)
+    return 1;
+  return start == start_time && state != 'Z' && state != 'X';
+}
+
+/* Whether the cgroup directory holds no process (or is gone).  */
+static int
+cgroup_empty (const char *dir)
+{
+  char path[PATH_MAX], c;
+  ssize_t n;
+  int fd;
+
+  if (snprintf (path, sizeof path, "%s/cgroup.procs", dir) >= (int) sizeof path)
+    return 0;
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT;
+  n = read (fd, &c, 1);
+  close (fd);
+  return n == 0;
+}
+
+/* Copies overlay's opaque mark from the spelling the container's overlay writes (user.*, it
+ * runs with userxattr) to the one Docker's reads (trusted.*), for every directory below `fd`,
+ * so that a commit of the stopped container keeps a directory it replaced as replaced.  The
+ * tree is the container's: nothing is followed, and the container has no process left.  */
+static int
+translate_opaque (int fd)
+{
+  DIR *dir = fdopendir (fd);
+  struct dirent *e;
+  int ok = 1;
+
+  if (dir == NULL)
+    {
+      close (fd);
+      return 0;
+    }
+  while (ok && (e = readdir (dir)) != NULL)
+    {
+      char mark[64];
+      ssize_t n;
+      int sub;
+
+      if (e->d_type != DT_DIR || strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
+        continue;
+      sub = openat (dirfd (dir), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0)
+        {
+          ok = 0;
+          break;
+        }
+      n = fgetxattr (sub, "user.overlay.opaque", mark, sizeof mark);
+      if (n > 0 && fsetxattr (sub, "trusted.overlay.opaque", mark, (size_t) n, 0) < 0)
+        ok = 0;
+      if (n < 0 && errno != ENODATA && errno != ENOTSUP)
+        ok = 0;
+      if (ok)
+        ok = translate_opaque (sub);
+      else
+        close (sub);
+    }
+  closedir (dir);
+  return ok;
+}
+
+/* Removes what `dirfd` holds, then the directory `name` in `parent`; the state directory is
+ * the runtime's own, so nothing in it is followed.  */
+static int
+remove_tree (int parent, const char *name)
+{
+  int fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR *dir;
+  struct dirent *e;
+  int ok = 1;
+
+  if (fd < 0)
+    return errno == ENOENT;
+  dir = fdopendir (fd);
+  if (dir == NULL)
+    {
+      close (fd);
+      return 0;
+    }
+  while (ok && (e = readdir (dir)) != NULL)
+    {
+      if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
+        continue;
+      if (e->d_type == DT_DIR)
+        ok = remove_tree (dirfd (dir), e->d_name);
+      else if (unlinkat (dirfd (dir), e->d_name, 0) < 0 && errno != ENOENT)
+        ok = 0;
+    }
+  closedir (dir);
+  return ok && (unlinkat (parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT);
+}
+
+/* Returns 1 when the stopped container is gone, 0 to leave the call to Node, which also finishes
+ * anything this began: each step here is one that Node's delete takes in the same order.  */
+static int
+try_delete (const struct call *c)
+{
+  struct teardown td = { 0 };
+  char path[PATH_MAX], owner[PATH_MAX];
+  int done = 0, rootfd;
+
+  if (snprintf (path, sizeof path, "%s/%s/teardown", c->root, c->id) >= (int) sizeof path
+      || ! read_teardown (path, &td))
+    goto out;
+  if (init_alive (td.pid, td.start_time))
+    goto out;
+  for (int i = 0; i < td.ncgroups; i++)
+    if (! cgroup_empty (td.cgroups[i]))
+      goto out;
+  if (td.upper != NULL)
+    {
+      int fd = open (td.upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0 || ! translate_opaque (fd))
+        goto out;
+    }
+  for (int i = 0; i < td.ncgroups; i++)
+    if (rmdir (td.cgroups[i]) < 0 && errno != ENOENT)
+      goto out;
+
+  if (td.range_file != NULL)
+    {
+      int fd = open (td.range_file, O_RDONLY | O_CLOEXEC);
+      ssize_t n = fd >= 0 ? read (fd, owner, sizeof owner - 1) : -1;
+
+      if (fd >= 0)
+        close (fd);
+      if (n > 0)
+        {
+          owner[n] = '\0';
+          if (strcmp (owner, td.range_owner) == 0 && unlink (td.range_file) < 0 && errno != ENOENT)
+            goto out;
+        }
+    }
+
+  rootfd = open (c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    goto out;
+  done = remove_tree (rootfd, c->id);
+  close (rootfd);
+
+out:
+  free_teardown (&td);
+  return done;
+}
+
 static void
 run_node (int argc, char **argv)
 {
@@ -179,6 +421,8 @@ main (int argc, char **argv)
   if (parse (argc, argv, &c))
     {
       if (strcmp (c.command, "delete") == 0 && c.force && exists (c.root, c.id, NULL) == 0)
+        return 0;
+      if (strcmp (c.command, "delete") == 0 && try_delete (&c))
         return 0;
       if (strcmp (c.command, "start") == 0 && try_start (&c))
         return 0;

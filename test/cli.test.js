@@ -409,6 +409,48 @@ t.test('the launcher answers delete and start itself, and leaves hooks to Node',
 });
 
 t.test(
+  'the launcher deletes a stopped container itself, and leaves the rest to Node',
+  async (t) => {
+    const launcher = path.join(repo, 'build', 'Release', 'sysbox-runc');
+    const root = makeRoot(t);
+    // Node cannot start with this, so whatever succeeds was done by the launcher alone.
+    const noNode = { ...process.env, NODE_OPTIONS: '--no-such-node-flag' };
+    const launch = (args, env = process.env) =>
+      spawnSync(launcher, ['--root', root, ...args], { encoding: 'utf8', env });
+
+    const done = makeBundle(t, ['true']);
+    t.equal(createWithOutput(root, done, 'done').status, 0);
+    t.ok(fs.existsSync(path.join(root, 'done', 'teardown')), 'create leaves a teardown file');
+    const range = fs
+      .readdirSync('/run/sysbox-runc-ids')
+      .filter(
+        (f) =>
+          fs.readFileSync(path.join('/run/sysbox-runc-ids', f), 'utf8') === path.join(root, 'done'),
+      );
+    t.equal(range.length, 1, 'the container holds an ID range');
+    t.equal(launch(['start', 'done']).status, 0);
+    t.ok(await waitFor(() => state(root, 'done')?.status === 'stopped'), 'it ran and stopped');
+    const r = launch(['delete', 'done'], noNode);
+    t.equal(r.status, 0, r.stderr);
+    t.notOk(fs.existsSync(path.join(root, 'done')), 'its state is gone');
+    t.notOk(fs.existsSync(cgroupDir('done')), 'its cgroup is gone');
+    t.notOk(fs.existsSync(path.join('/run/sysbox-runc-ids', range[0])), 'its ID range is free');
+
+    const running = makeBundle(t, ['sleep', '1000']);
+    t.equal(createWithOutput(root, running, 'running').status, 0);
+    t.equal(launch(['start', 'running']).status, 0);
+    t.not(launch(['delete', 'running'], noNode).status, 0, 'a running one goes to Node');
+    t.equal(state(root, 'running').status, 'running', 'and is untouched');
+
+    const hooked = makeBundle(t, ['true'], (c) => {
+      c.hooks = { poststop: [{ path: '/bin/true' }] };
+    });
+    t.equal(createWithOutput(root, hooked, 'hooked').status, 0);
+    t.notOk(fs.existsSync(path.join(root, 'hooked', 'teardown')), 'poststop hooks need Node');
+  },
+);
+
+t.test(
   'every command refuses an unknown id, a wrong state or bad input, and changes nothing',
   async (t) => {
     const root = makeRoot(t);

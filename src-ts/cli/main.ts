@@ -28,7 +28,7 @@ import {
 } from '../runtime/control';
 import { features, writeDefaultSpec } from '../runtime/describe';
 import { runContainer } from '../runtime/run';
-import type { Resources } from '../runtime/spec';
+import { checkResources, type Resources } from '../runtime/spec';
 import * as fs from 'node:fs';
 import type { Process } from '../runtime/spec';
 import { managerDefaultCaps } from '../runtime/process-steps';
@@ -343,6 +343,7 @@ function resourcesFrom(o: Record<string, string | undefined>): Resources {
     if (typeof r !== 'object' || r === null || Array.isArray(r)) {
       throw new SysboxError('EINVAL_CONFIG', 'resources must be a JSON object');
     }
+    checkResources(r, 'resources');
   }
   const memory = number(o.memory, '--memory');
   if (memory !== undefined) r.memory = { ...r.memory, limit: memory };

@@ -92,7 +92,8 @@ export interface Allocation {
   allocated?: number;
 }
 
-function slotFile(start: number): string {
+/** The file that records who holds the range starting at `start`. */
+export function rangeFile(start: number): string {
   return path.join(allocationDir, String(start));
 }
 
@@ -131,7 +132,7 @@ export function allocateRange(pool: IdRange, owner: string): Allocation {
     const first = crypto.createHash('sha256').update(owner).digest().readUInt32BE(0) % slots;
     for (let i = 0; i < slots; i++) {
       const start = pool.start + ((first + i) % slots) * rangeSize;
-      const file = slotFile(start);
+      const file = rangeFile(start);
       if (fs.existsSync(file)) continue;
       fs.writeFileSync(file, owner, { flag: 'wx', mode: 0o600 });
       return {
@@ -148,7 +149,7 @@ export function allocateRange(pool: IdRange, owner: string): Allocation {
 /** Frees a range that `owner` holds; a range someone else holds now is left alone. */
 export function releaseRange(start: number | undefined, owner: string): void {
   if (start === undefined) return;
-  const file = slotFile(start);
+  const file = rangeFile(start);
   try {
     if (fs.readFileSync(file, 'utf8') === owner) fs.unlinkSync(file);
   } catch (err) {

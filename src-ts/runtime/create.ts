@@ -17,12 +17,20 @@ import {
   createCgroups,
   delegate,
   destroyCgroups,
+  dirOf,
   hierarchies,
   procsFiles,
   resolveCgroupPath,
   type CgroupSet,
 } from '../linux/cgroups';
-import { allocateRange, checkGivenMappings, idPool, releaseRange, toHost } from '../linux/idrange';
+import {
+  allocateRange,
+  checkGivenMappings,
+  idPool,
+  rangeFile,
+  releaseRange,
+  toHost,
+} from '../linux/idrange';
 import { findMount, overlayLayers } from '../linux/mountinfo';
 import { seccompSteps } from '../linux/seccomp';
 import { prepareSpecialDirs, removeFresh, sharedLayersIn } from '../storage/special-dirs';
@@ -478,6 +486,23 @@ async function killStray(pid: number): Promise<void> {
   await waitDead({ pid, pidStartTime: startTime } as ContainerState);
 }
 
+/**
+ * What the launcher needs to delete this container without Node once it has stopped: its init,
+ * its rootfs's upper directory (for the opaque marks), its cgroups and its ID range, one per
+ * line. Not written when a delete must do more (capture inner data, run poststop hooks) or a
+ * path would not fit on a line; Node deletes those.
+ */
+function writeTeardown(dir: string, s: ContainerState, poststop: boolean): void {
+  if (poststop || (s.capture?.dirs.length ?? 0) > 0) return;
+  const lines = [`pid\t${s.pid}\t${s.pidStartTime}`];
+  // What the capture does for a container without inner data: see translateOpaque.
+  if (s.capture) lines.push(`opaque\t${s.capture.upper}`);
+  for (const h of s.cgroups.hierarchies) lines.push(`cgroup\t${dirOf(h, s.cgroups.path)}`);
+  if (s.idStart !== undefined) lines.push(`range\t${rangeFile(s.idStart)}\t${dir}`);
+  if (lines.some((l) => /[\n\0]/.test(l) || l.split('\t').length > 3)) return;
+  fs.writeFileSync(path.join(dir, 'teardown'), lines.join('\n') + '\n', { mode: 0o600 });
+}
+
 /** Frees shared layers that removed containers left; a failure here fails no create. */
 function collectStore(o: CreateOptions): void {
   try {
@@ -577,6 +602,7 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
     if ((spec.hooks?.poststart ?? []).length > 0) {
       fs.writeFileSync(path.join(dir, 'poststart-hooks'), '', { mode: 0o600 });
     }
+    writeTeardown(dir, state, (spec.hooks?.poststop ?? []).length > 0);
     if (o.pidFile) writePidFile(o.pidFile, pid);
     collectStore(o);
     o.log.info(`created container ${o.id} with init ${pid} (root maps to host ${rootUid})`);

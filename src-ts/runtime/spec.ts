@@ -169,9 +169,13 @@ function expectId(v: unknown, where: string, optional = false): void {
   }
 }
 
-/** Numbers in the resource sections: integers, as the kernel's files take them. */
-function checkResources(r: Resources | undefined): void {
+/**
+ * Numbers in the resource sections: integers, as the kernel's files take them. `where` names
+ * the object in errors (`update` checks the resources it is given the same way).
+ */
+export function checkResources(r: Resources | undefined, where = 'linux.resources'): void {
   if (r === undefined) return;
+  const bad = (what: string): SysboxError => invalidConfig(`${where}.${what}`);
   const integers: [string, Record<string, unknown> | undefined, string[]][] = [
     ['memory', r.memory, ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP', 'swappiness']],
     ['cpu', r.cpu, ['shares', 'quota', 'period', 'realtimeRuntime', 'realtimePeriod']],
@@ -179,18 +183,21 @@ function checkResources(r: Resources | undefined): void {
     ['blockIO', r.blockIO, ['weight', 'leafWeight']],
   ];
   for (const [section, values, fields] of integers) {
-    expect(values, 'object', `linux.resources.${section}`);
+    if (values === undefined) continue;
+    if (kindOf(values) !== 'object') throw bad(`${section} must be an object`);
     for (const f of fields) {
-      const v = values?.[f];
-      expect(v, 'number', `linux.resources.${section}.${f}`);
+      const v = values[f];
       if (v !== undefined && !Number.isSafeInteger(v)) {
-        throw invalidConfig(`config.json: linux.resources.${section}.${f} must be an integer`);
+        throw bad(`${section}.${f} must be an integer, not ${JSON.stringify(v)}`);
       }
     }
   }
-  expect(r.cpu?.cpus, 'string', 'linux.resources.cpu.cpus');
-  expect(r.cpu?.mems, 'string', 'linux.resources.cpu.mems');
-  expect(r.devices, 'array', 'linux.resources.devices');
+  for (const f of ['cpus', 'mems'] as const) {
+    if (r.cpu?.[f] !== undefined && typeof r.cpu[f] !== 'string') {
+      throw bad(`cpu.${f} must be a string`);
+    }
+  }
+  if (r.devices !== undefined && !Array.isArray(r.devices)) throw bad('devices must be an array');
 }
 
 function expectStrings(v: unknown, where: string): void {
@@ -256,7 +263,7 @@ function checkLinux(l: Linux): void {
   }
   expect(l.cgroupsPath, 'string', 'linux.cgroupsPath');
   expect(l.resources, 'object', 'linux.resources');
-  checkResources(l.resources);
+  checkResources(l.resources, 'config.json: linux.resources');
   expect(l.rootfsPropagation, 'string', 'linux.rootfsPropagation');
   expect(l.seccomp, 'object', 'linux.seccomp');
   if (l.seccomp) {
