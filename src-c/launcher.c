@@ -1,16 +1,17 @@
 /* sysbox-runc, the program Docker and containerd run: it starts Node with the runtime's bundled
  * command line, lib/sysbox-runc.js.
  *
- * Node takes some 30 ms to start on the machines this project runs on, and containerd's shim
- * runs the runtime four times per container.  Two of those calls need nothing Node offers, so
- * this program answers them itself:
+ * Node takes some 25 ms to start on the machines this project runs on, and containerd's shim
+ * runs the runtime four times per container.  Three of those calls usually need nothing Node
+ * offers, so this program answers them itself:
  *
  *   - `delete --force ID` of a container that is not there, which the shim runs when it stops,
  *     after the real delete: it succeeds, as in runc;
  *   - `start ID` of a created container without poststart hooks: one byte into its exec fifo;
  *   - `delete ID` of a container whose init has exited and that left a `teardown` file (written
- *     by create when deleting means no more than removing its cgroups, its ID range and its
- *     state): the shim runs it as soon as the container stops.
+ *     by create when deleting means no more than copying overlay's opaque marks and removing
+ *     its cgroups, its ID range and its state): the shim runs it as soon as the container
+ *     stops.
  *
  * Anything else, and any doubt (an unknown flag, no --root, a fifo nobody reads), goes to Node,
  * which does the full checks and reports errors.  */
