@@ -9,6 +9,7 @@ const { spawnSync } = require('node:child_process');
 const { docker, dockerRun, dockerReady, hostMounts, waitFor } = require('./helpers');
 
 const busybox = 'sysbox-test/busybox:latest';
+const cli = path.join(__dirname, '..', 'lib', 'sysbox-runc.js');
 const system = 'sysbox-test/system:latest';
 const run = ['run', '--runtime=sysbox-runc', '--network', 'none'];
 
@@ -505,12 +506,28 @@ function dockerAsync(args) {
 }
 
 t.test('16 system containers started at once all run an inner container', async (t) => {
+  // Unused store entries are freed first, so that the image's inner layers are shared anew.
+  const others = dockerRun(['ps', '-aq', '--filter', `ancestor=${system}`]).stdout.trim();
+  const fresh = others === '';
+  if (fresh) {
+    const gc = spawnSync(process.execPath, [cli, 'store', 'gc'], { encoding: 'utf8' });
+    t.equal(gc.status, 0, gc.stderr);
+  }
   const started = await Promise.all(
     Array.from({ length: 16 }, () => dockerAsync(['run', '--runtime=sysbox-runc', '-d', system])),
   );
   const ids = started.map((r) => r.stdout.trim()).filter((id) => /^[0-9a-f]{64}$/.test(id));
   for (const id of ids) removeAtEnd(t, id);
   t.equal(ids.length, 16, 'all 16 started');
+  if (fresh) {
+    const logs = ids.map((id) => {
+      const shim = '/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby';
+      const file = `${shim}/${id}/log.json`;
+      return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    });
+    const builds = logs.join('').match(/inner layer \S+ (linked|copied) as/g) ?? [];
+    t.equal(builds.length, 1, 'the inner image was set up once for all 16');
+  }
   const ran = await Promise.all(
     ids.map(async (id) => {
       const up = await waitFor(

@@ -1,5 +1,5 @@
 'use strict';
-// Crashes at each step of create and delete (SYSBOX_TEST_KILL_AT makes the command SIGKILL
+// Crashes at each step of create, start and delete (SYSBOX_TEST_KILL_AT makes the command SIGKILL
 // itself there): the next `delete --force` must leave no state, cgroup, ID range or process,
 // and the id must be usable again.
 const t = require('tap');
@@ -76,6 +76,33 @@ for (const step of createSteps) {
     );
     t.equal(again.status, 0, 'the id can be created again');
     t.equal(runc(root, ['delete', '--force', 'c']).status, 0);
+    await nothingLeft(t, root, 'c');
+  });
+}
+
+// start is killed after it opened the exec fifo (the container still waits) or after it wrote
+// it (the container runs, the fifo is still there): either way the next delete --force cleans
+// up, and a start killed early can be run again.
+for (const step of ['start:opened', 'start:written']) {
+  t.test(`a start killed at ${step} leaves a container that delete --force removes`, async (t) => {
+    const root = makeRoot(t);
+    const bundle = makeBundle(t, ['sleep', '1000']);
+    const created = spawnSync(
+      process.execPath,
+      [cli, '--root', root, 'create', '--bundle', bundle, 'c'],
+      { stdio: 'ignore', timeout: 60000 },
+    );
+    t.equal(created.status, 0);
+    t.equal(killedAt(root, step, ['start', 'c'], bundle), 'SIGKILL');
+    const status = JSON.parse(runc(root, ['state', 'c']).stdout).status;
+    if (step === 'start:opened') {
+      t.equal(status, 'created', 'the container still waits to start');
+      t.equal(runc(root, ['start', 'c']).status, 0, 'and can be started');
+    } else {
+      t.ok(['created', 'running'].includes(status), `the container is ${status}`);
+    }
+    t.equal(runc(root, ['delete', '--force', 'c']).status, 0);
+    t.ok(await waitFor(() => !fs.existsSync(path.join(root, 'c'))));
     await nothingLeft(t, root, 'c');
   });
 }

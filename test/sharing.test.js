@@ -588,3 +588,24 @@ t.test('a manifest cannot change the image files a shared entry links to', async
     'the file was copied before it was changed',
   );
 });
+
+t.test('device nodes and files of unmapped owners in preloaded data stay harmless', async (t) => {
+  const crafted = 'sysbox-test/odd-inner-files';
+  craftImage(
+    t,
+    crafted,
+    'cd /var/lib/docker && mknod disk b 8 0 && mknod mem c 1 1 && echo far > far && ' +
+      'chown 100000:100000 far && chmod 600 far',
+  );
+  const id = await systemContainer(t, crafted);
+  for (const dev of ['disk', 'mem']) {
+    const r = exec(id, 'head', '-c', '1', `/var/lib/docker/${dev}`);
+    t.not(r.status, 0, `the ${dev} node cannot be opened`);
+  }
+  t.equal(
+    exec(id, 'stat', '-c', '%u', '/var/lib/docker/far').stdout.trim(),
+    '65534',
+    'a file of an unmapped owner shows as nobody',
+  );
+  t.not(exec(id, 'sh', '-c', 'echo x >> /var/lib/docker/far').status, 0, 'and cannot be written');
+});

@@ -29,7 +29,8 @@ struct init_state
   int root_fd;     /* O_PATH fd of the new root while it is being assembled */
   char *root_path; /* path of the new root, relative to the staging tmpfs */
   int console_fd;  /* socket to the caller's console receiver */
-  int fifo_fd;     /* O_PATH fd of the exec fifo that `start` writes */
+  int fifo_fd;      /* the exec fifo that `start` writes: O_PATH, then its read end */
+  int fifo_path_fd; /* O_PATH fd of the exec fifo once its read end is open */
   char *cwd;
   char *exec_path;
   char **args;

@@ -425,7 +425,9 @@ int
 main (int argc, char **argv)
 {
   long passed = argc > 1 ? strtol (argv[1], NULL, 10) : 0;
-  struct init_state st = { .sync_fd = SYNC_FD, .root_fd = -1, .console_fd = -1, .fifo_fd = -1 };
+  struct init_state st = {
+    .sync_fd = SYNC_FD, .root_fd = -1, .console_fd = -1, .fifo_fd = -1, .fifo_path_fd = -1,
+  };
   struct plan plan;
   char *text;
 

@@ -133,38 +133,62 @@ console_step (struct step *s, struct init_state *st)
 /* Opens the read end without blocking before the runtime is told the container is ready, so
  * that `start`, which may come at once, finds a reader; its non-blocking open would otherwise
  * fail with ENXIO.  */
-static void
-fifo_listen (struct init_state *st)
+static int
+open_fifo_reader (int path_fd)
 {
   char path[64];
   int fd;
 
-  snprintf (path, sizeof path, "/proc/self/fd/%d", st->fifo_fd);
+  snprintf (path, sizeof path, "/proc/self/fd/%d", path_fd);
   fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     die_errno (errno, "open the exec fifo");
+  return fd;
+}
 
-  close (st->fifo_fd);
-  st->fifo_fd = fd;
+static void
+fifo_listen (struct init_state *st)
+{
+  st->fifo_path_fd = st->fifo_fd;
+  st->fifo_fd = open_fifo_reader (st->fifo_path_fd);
 }
 
 /* Waits for `start`.  poll reports the fifo readable once `start` has written it; before any
- * writer came, it neither reports data nor hang-up, so it waits.  */
+ * writer came, it neither reports data nor hang-up, so it waits.  A writer that went away
+ * without writing (a `start` killed half-way) is not a start: the read end is opened anew, which
+ * forgets that writer, and the wait goes on.  */
 static void
 fifo_wait (struct init_state *st)
 {
-  struct pollfd pfd = { .fd = st->fifo_fd, .events = POLLIN };
   char byte;
+  ssize_t n;
 
-  while (poll (&pfd, 1, -1) < 0)
-    if (errno != EINTR)
-      die_errno (errno, "wait on the exec fifo");
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = st->fifo_fd, .events = POLLIN };
 
-  if (read (st->fifo_fd, &byte, 1) < 0)
-    die_errno (errno, "read the exec fifo");
+      if (poll (&pfd, 1, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          die_errno (errno, "wait on the exec fifo");
+        }
+      n = read (st->fifo_fd, &byte, 1);
+      if (n == 1)
+        break;
+      if (n < 0 && errno != EAGAIN && errno != EINTR)
+        die_errno (errno, "read the exec fifo");
+      if (n == 0)
+        {
+          close (st->fifo_fd);
+          st->fifo_fd = open_fifo_reader (st->fifo_path_fd);
+        }
+    }
 
   close (st->fifo_fd);
+  close (st->fifo_path_fd);
   st->fifo_fd = -1;
+  st->fifo_path_fd = -1;
 }
 
 static void

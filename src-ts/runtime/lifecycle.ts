@@ -41,8 +41,10 @@ export function startContainer(root: string, id: string, log: Logger): void {
     }
     throw new SysboxError('ESYSTEM', `open the exec fifo of ${id}: ${(err as Error).message}`);
   }
+  faultPoint('start:opened');
   fs.writeSync(fd, '0');
   fs.closeSync(fd);
+  faultPoint('start:written');
   fs.unlinkSync(fifo);
   log.info(`started container ${id}`);
   runHooks('poststart', s.hooks.poststart as Hook[] | undefined, ociState(root, s), log, false);
