@@ -101,8 +101,11 @@ else
   fi
   log "starting $DOCKERD (log: $LOG)"
   # setsid detaches it from this shell's session so it survives the caller's exit;
-  # stdin from /dev/null so it never holds a terminal.
-  setsid nohup "$DOCKERD" >>"$LOG" 2>&1 </dev/null &
+  # stdin from /dev/null so it never holds a terminal. A clean environment: dockerd hands
+  # its own to containerd, the shims and the runtime, and a caller's (a test runner's
+  # NODE_OPTIONS, say) must not reach every container started later.
+  setsid nohup env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/root "$DOCKERD" >>"$LOG" 2>&1 </dev/null &
   pid=$!
   printf '%s\n' "$pid" >"$PIDFILE"
   log "dockerd started with pid $pid (recorded in $PIDFILE)"

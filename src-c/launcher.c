@@ -407,8 +407,11 @@ run_node (int argc, char **argv)
   for (int i = 1; i < argc; i++)
     args[i + 1] = argv[i];
 
-  /* The runtime makes no TLS connection; parsing a certificate bundle would cost every call.  */
+  /* The runtime makes no TLS connection; parsing a certificate bundle would cost every call.
+   * And it runs with its own Node settings: options its caller set for its own Node (a test
+   * runner's loader, say, which dockerd passes on to every shim) must not change or break it.  */
   unsetenv ("NODE_EXTRA_CA_CERTS");
+  unsetenv ("NODE_OPTIONS");
   execv (SYSBOX_NODE, args);
   fprintf (stderr, "sysbox-runc: exec %s: %s\n", SYSBOX_NODE, strerror (errno));
   exit (1);

@@ -413,10 +413,12 @@ t.test(
   async (t) => {
     const launcher = path.join(repo, 'build', 'Release', 'sysbox-runc');
     const root = makeRoot(t);
-    // Node cannot start with this, so whatever succeeds was done by the launcher alone.
-    const noNode = { ...process.env, NODE_OPTIONS: '--no-such-node-flag' };
-    const launch = (args, env = process.env) =>
-      spawnSync(launcher, ['--root', root, ...args], { encoding: 'utf8', env });
+    // Node's delete logs what it did; the launcher's writes nothing.
+    const logFile = `${root}.log`;
+    t.teardown(() => fs.rmSync(logFile, { force: true }));
+    const logged = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '');
+    const launch = (args) =>
+      spawnSync(launcher, ['--root', root, '--log', logFile, ...args], { encoding: 'utf8' });
 
     const done = makeBundle(t, ['true']);
     t.equal(createWithOutput(root, done, 'done').status, 0);
@@ -430,8 +432,10 @@ t.test(
     t.equal(range.length, 1, 'the container holds an ID range');
     t.equal(launch(['start', 'done']).status, 0);
     t.ok(await waitFor(() => state(root, 'done')?.status === 'stopped'), 'it ran and stopped');
-    const r = launch(['delete', 'done'], noNode);
+    const before = logged();
+    const r = launch(['delete', 'done']);
     t.equal(r.status, 0, r.stderr);
+    t.equal(logged(), before, 'the launcher deleted it without Node');
     t.notOk(fs.existsSync(path.join(root, 'done')), 'its state is gone');
     t.notOk(fs.existsSync(cgroupDir('done')), 'its cgroup is gone');
     t.notOk(fs.existsSync(path.join('/run/sysbox-runc-ids', range[0])), 'its ID range is free');
@@ -439,7 +443,12 @@ t.test(
     const running = makeBundle(t, ['sleep', '1000']);
     t.equal(createWithOutput(root, running, 'running').status, 0);
     t.equal(launch(['start', 'running']).status, 0);
-    t.not(launch(['delete', 'running'], noNode).status, 0, 'a running one goes to Node');
+    t.not(launch(['delete', 'running']).status, 0, 'a running one is refused');
+    t.match(logged(), /cannot delete container running that is running/, 'by Node');
+    // A caller's Node options (dockerd passes its environment on) do not reach the runtime.
+    const env = { ...process.env, NODE_OPTIONS: '--no-such-node-flag' };
+    const listed = spawnSync(launcher, ['--root', root, 'list'], { encoding: 'utf8', env });
+    t.equal(listed.status, 0, listed.stderr);
     t.equal(state(root, 'running').status, 'running', 'and is untouched');
 
     const hooked = makeBundle(t, ['true'], (c) => {
