@@ -80,6 +80,24 @@ for (const step of createSteps) {
   });
 }
 
+t.test('a create killed half-way is removed by the next create, with no delete', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['sleep', '1000']);
+  t.equal(
+    killedAt(root, 'create:cgroups', ['create', '--bundle', bundle, 'lost'], bundle),
+    'SIGKILL',
+  );
+  t.ok(fs.existsSync(path.join(root, 'lost')), 'the killed create left its remains');
+  const other = spawnSync(
+    process.execPath,
+    [cli, '--root', root, 'create', '--bundle', bundle, 'next'],
+    { stdio: 'ignore', timeout: 60000 },
+  );
+  t.equal(other.status, 0, 'another create succeeds');
+  await nothingLeft(t, root, 'lost');
+  t.equal(runc(root, ['delete', '--force', 'next']).status, 0);
+});
+
 // start is killed after it opened the exec fifo (the container still waits) or after it wrote
 // it (the container runs, the fifo is still there): either way the next delete --force cleans
 // up, and a start killed early can be run again.

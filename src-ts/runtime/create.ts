@@ -37,6 +37,7 @@ import { prepareSpecialDirs, removeFresh, sharedLayersIn } from '../storage/spec
 import { InnerStore, mountDirName, storeBeside } from '../storage/inner-store';
 import { mirrorOpaqueInLayers, type CaptureSpec } from '../storage/capture';
 import { runHooks } from './hooks';
+import { sweepAbandoned } from './lifecycle';
 import { InitProcess } from './init-process';
 import { deviceSteps, MS, mountSteps, onlyRootReaches } from './mounts';
 import { Plan, type Step } from './plan';
@@ -544,7 +545,11 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
     const cgPath = resolveCgroupPath(spec.linux?.cgroupsPath, o.id, o.systemdCgroup ?? false);
     // Written before the cgroups are made: until state.json exists, this is what lets `delete`
     // clean up after a create that was killed, whatever step it reached.
-    const record: CreateRecord = { cgroups: { path: cgPath, hierarchies: hierarchies() }, idStart };
+    const record: CreateRecord = {
+      cgroups: { path: cgPath, hierarchies: hierarchies() },
+      idStart,
+      creator: { pid: process.pid, startTime: procStat(process.pid)?.startTime ?? 0 },
+    };
     fs.writeFileSync(path.join(dir, 'creating.json'), JSON.stringify(record), { mode: 0o600 });
     faultPoint('create:recorded');
     const cgroups = createCgroups(cgPath);
@@ -605,6 +610,7 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
     writeTeardown(dir, state, (spec.hooks?.poststop ?? []).length > 0);
     if (o.pidFile) writePidFile(o.pidFile, pid);
     collectStore(o);
+    await sweepAbandoned(o.root, o.log);
     o.log.info(`created container ${o.id} with init ${pid} (root maps to host ${rootUid})`);
     return state;
   } catch (err) {

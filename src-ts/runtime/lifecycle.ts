@@ -14,6 +14,7 @@ import {
   fifoPath,
   listIds,
   ociState,
+  procStat,
   readState,
   removeDir,
   statusOf,
@@ -141,6 +142,37 @@ async function killAll(set: CgroupSet, s?: ContainerState): Promise<void> {
  * A directory without state.json is what a create that was itself killed leaves behind; its
  * cgroups are recorded beside it, and both go.
  */
+/**
+ * Removes containers whose create died half-way (killed, or its caller killed) and that no one
+ * will delete: a dockerd killed while it made them forgets them. Run by each create, like the ID
+ * range sweep; a record whose creator still runs is a create in progress and is left alone.
+ */
+export async function sweepAbandoned(root: string, log: Logger): Promise<void> {
+  let ids: string[] = [];
+  try {
+    ids = fs.readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const id of ids) {
+    const dir = path.join(root, id);
+    let record: CreateRecord;
+    try {
+      if (fs.existsSync(path.join(dir, 'state.json'))) continue;
+      record = JSON.parse(fs.readFileSync(path.join(dir, 'creating.json'), 'utf8'));
+    } catch {
+      continue;
+    }
+    const c = record.creator;
+    if (c === undefined || procStat(c.pid)?.startTime === c.startTime) continue;
+    try {
+      if (await removeHalfCreated(root, id)) log.info(`removed ${id}, whose create died`);
+    } catch (err) {
+      log.warn(`remove ${id}, whose create died: ${(err as Error).message}`);
+    }
+  }
+}
+
 async function removeHalfCreated(root: string, id: string): Promise<boolean> {
   const dir = containerDir(root, id);
   if (!fs.existsSync(dir)) return false;

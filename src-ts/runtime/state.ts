@@ -45,6 +45,8 @@ export interface ContainerState {
 export interface CreateRecord {
   cgroups: CgroupSet;
   idStart?: number;
+  /** The create that wrote it: while it runs, the container is being made, not abandoned. */
+  creator?: { pid: number; startTime: number };
 }
 
 export type Status = 'created' | 'running' | 'paused' | 'stopped';
