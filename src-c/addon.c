@@ -64,6 +64,34 @@ throw_errno (napi_env env, int err, const char *what, const char *path)
   return NULL;
 }
 
+/* Rejects an async call's promise the way throw_errno throws: code from errno, message given.  */
+static void
+reject_errno (napi_env env, napi_deferred deferred, int err, const char *message)
+{
+  napi_value code, msg, error;
+  const char *name = err > 0 ? strerrorname_np (err) : NULL;
+
+  napi_create_string_utf8 (env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8 (env, message, NAPI_AUTO_LENGTH, &msg);
+  napi_create_error (env, code, msg, &error);
+  napi_reject_deferred (env, deferred, error);
+}
+
+/* Makes the promise of an async call and queues its work on Node's thread pool.  */
+static napi_value
+queue_work (napi_env env, const char *label, napi_async_execute_callback execute,
+            napi_async_complete_callback complete, void *data, napi_async_work *work,
+            napi_deferred *deferred)
+{
+  napi_value promise, name;
+
+  NAPI_CALL (env, napi_create_promise (env, deferred, &promise));
+  NAPI_CALL (env, napi_create_string_utf8 (env, label, NAPI_AUTO_LENGTH, &name));
+  NAPI_CALL (env, napi_create_async_work (env, NULL, name, execute, complete, data, work));
+  NAPI_CALL (env, napi_queue_async_work (env, *work));
+  return promise;
+}
+
 /* Copies a JavaScript string argument into a malloc'd buffer; the caller frees it.  */
 static char *
 get_string (napi_env env, napi_value value, const char *name)
@@ -350,18 +378,11 @@ static void
 wait_complete (napi_env env, napi_status status, void *data)
 {
   struct wait_work *w = data;
-  napi_value result, code, msg, error;
+  napi_value result;
   int exit_code;
 
   if (w->err != 0 || status != napi_ok)
-    {
-      const char *name = strerrorname_np (w->err);
-
-      napi_create_string_utf8 (env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
-      napi_create_string_utf8 (env, strerror (w->err), NAPI_AUTO_LENGTH, &msg);
-      napi_create_error (env, code, msg, &error);
-      napi_reject_deferred (env, w->deferred, error);
-    }
+    reject_errno (env, w->deferred, w->err, w->err ? strerror (w->err) : "wait cancelled");
   else
     {
       exit_code = WIFSIGNALED (w->status) ? 128 + WTERMSIG (w->status) : WEXITSTATUS (w->status);
@@ -377,7 +398,7 @@ wait_complete (napi_env env, napi_status status, void *data)
 static napi_value
 wait_pid (napi_env env, napi_callback_info info)
 {
-  napi_value argv[1], promise, name;
+  napi_value argv[1];
   size_t argc = 1;
   struct wait_work *w;
   int32_t pid;
@@ -397,12 +418,7 @@ wait_pid (napi_env env, napi_callback_info info)
     }
 
   w->pid = pid;
-  NAPI_CALL (env, napi_create_promise (env, &w->deferred, &promise));
-  NAPI_CALL (env, napi_create_string_utf8 (env, "sysbox-wait", NAPI_AUTO_LENGTH, &name));
-  NAPI_CALL (env,
-             napi_create_async_work (env, NULL, name, wait_execute, wait_complete, w, &w->work));
-  NAPI_CALL (env, napi_queue_async_work (env, w->work));
-  return promise;
+  return queue_work (env, "sysbox-wait", wait_execute, wait_complete, w, &w->work, &w->deferred);
 }
 
 /* Opens (making it if needed) and exclusively locks a file; closing the fd releases the lock.
@@ -480,7 +496,7 @@ static void
 lock_complete (napi_env env, napi_status status, void *data)
 {
   struct lock_work *w = data;
-  napi_value result, code, msg, error;
+  napi_value result;
 
   if (w->fd >= 0 && status == napi_ok)
     {
@@ -490,16 +506,12 @@ lock_complete (napi_env env, napi_status status, void *data)
   else
     {
       char text[PATH_MAX + 128];
-      const char *name = strerrorname_np (w->err);
 
       if (w->fd >= 0)
         close (w->fd);
-      snprintf (text, sizeof text, "%s %s: %s", w->what ? w->what : "lock", w->path,
+      snprintf (text, sizeof text, "%s `%s`: %s", w->what ? w->what : "lock", w->path,
                 strerror (w->err));
-      napi_create_string_utf8 (env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
-      napi_create_string_utf8 (env, text, NAPI_AUTO_LENGTH, &msg);
-      napi_create_error (env, code, msg, &error);
-      napi_reject_deferred (env, w->deferred, error);
+      reject_errno (env, w->deferred, w->err, text);
     }
 
   napi_delete_async_work (env, w->work);
@@ -512,7 +524,7 @@ lock_complete (napi_env env, napi_status status, void *data)
 static napi_value
 lock_file_async (napi_env env, napi_callback_info info)
 {
-  napi_value argv[1], promise, name;
+  napi_value argv[1];
   size_t argc = 1;
   struct lock_work *w;
 
@@ -530,12 +542,7 @@ lock_file_async (napi_env env, napi_callback_info info)
       return NULL;
     }
 
-  NAPI_CALL (env, napi_create_promise (env, &w->deferred, &promise));
-  NAPI_CALL (env, napi_create_string_utf8 (env, "sysbox-lock", NAPI_AUTO_LENGTH, &name));
-  NAPI_CALL (env,
-             napi_create_async_work (env, NULL, name, lock_execute, lock_complete, w, &w->work));
-  NAPI_CALL (env, napi_queue_async_work (env, w->work));
-  return promise;
+  return queue_work (env, "sysbox-lock", lock_execute, lock_complete, w, &w->work, &w->deferred);
 }
 
 /* Extended attributes of a path, not following a final symlink: Node has no API for them, and
@@ -700,18 +707,10 @@ static void
 hash_complete (napi_env env, napi_status status, void *data)
 {
   struct hash_work *w = data;
-  napi_value result, code, msg, error;
+  napi_value result;
 
   if (w->rc < 0 || status != napi_ok)
-    {
-      const char *name = w->rc < 0 ? strerrorname_np (-w->rc) : NULL;
-
-      napi_create_string_utf8 (env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
-      napi_create_string_utf8 (env, w->rc < 0 ? w->err : "hash cancelled", NAPI_AUTO_LENGTH,
-                               &msg);
-      napi_create_error (env, code, msg, &error);
-      napi_reject_deferred (env, w->deferred, error);
-    }
+    reject_errno (env, w->deferred, -w->rc, w->rc < 0 ? w->err : "hash cancelled");
   else
     {
       char hex[2 * TREE_HASH_SIZE + 1];
@@ -732,7 +731,7 @@ hash_complete (napi_env env, napi_status status, void *data)
 static napi_value
 hash_tree (napi_env env, napi_callback_info info)
 {
-  napi_value argv[1], promise, name;
+  napi_value argv[1];
   size_t argc = 1;
   struct hash_work *w;
 
@@ -750,12 +749,7 @@ hash_tree (napi_env env, napi_callback_info info)
       return NULL;
     }
 
-  NAPI_CALL (env, napi_create_promise (env, &w->deferred, &promise));
-  NAPI_CALL (env, napi_create_string_utf8 (env, "sysbox-hash", NAPI_AUTO_LENGTH, &name));
-  NAPI_CALL (env,
-             napi_create_async_work (env, NULL, name, hash_execute, hash_complete, w, &w->work));
-  NAPI_CALL (env, napi_queue_async_work (env, w->work));
-  return promise;
+  return queue_work (env, "sysbox-hash", hash_execute, hash_complete, w, &w->work, &w->deferred);
 }
 
 static napi_value

@@ -4,54 +4,15 @@
 // runtime state, cgroups, ID ranges and shared inner image entries it had before.
 // SYSBOX_CHURN_CYCLES sets the count (default 8; the long variant is 200).
 const t = require('tap');
-const fs = require('node:fs');
-const { dockerRun, dockerReady, runc, waitFor } = require('./helpers');
+const { dockerRun, dockerReady, hostSnapshot: snapshot, waitFor } = require('./helpers');
 
 const cycles = Number(process.env.SYSBOX_CHURN_CYCLES ?? 8);
 const system = 'sysbox-test/system:latest';
 const busybox = 'sysbox-test/busybox:latest';
-const store = '/var/lib/docker/sysbox-inner-images';
 
 if (!dockerReady()) {
   t.fail('dockerd does not answer: run scripts/setup.sh first');
   process.exit(1);
-}
-
-function list(dir) {
-  try {
-    return fs.readdirSync(dir).sort();
-  } catch {
-    return [];
-  }
-}
-
-/**
- * What a leak would show: host mounts, runtime state, cgroups, ID ranges, init processes, and
- * shared inner image entries (after a collection, which frees those no container uses).
- */
-function snapshot() {
-  runc('/run/sysbox-runc-churn-unused', ['store', 'gc']);
-  const mounts = fs
-    .readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((m) => m && (m.startsWith('/var/lib/docker') || m.startsWith('/run/docker')))
-    .sort();
-  const inits = list('/proc').filter((p) => {
-    try {
-      return /^\d+$/.test(p) && fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sysbox-init';
-    } catch {
-      return false;
-    }
-  });
-  return {
-    mounts,
-    state: list('/run/docker/runtime-runc/moby'),
-    cgroups: list('/sys/fs/cgroup/memory/docker'),
-    ranges: list('/run/sysbox-runc-ids'),
-    inits: inits.length,
-    shared: list(`${store}/layers`),
-  };
 }
 
 t.test(`${cycles} cycles of system containers leave the host as it was`, async (t) => {

@@ -7,7 +7,7 @@ const t = require('tap');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
-const { docker, dockerRun, dockerReady, runc, waitFor } = require('./helpers');
+const { docker, dockerRun, dockerReady, hostSnapshot: snapshot, waitFor } = require('./helpers');
 
 const system = 'sysbox-test/system:latest';
 const busybox = 'sysbox-test/busybox:latest';
@@ -17,40 +17,6 @@ const scripts = path.join(__dirname, '..', 'scripts');
 if (!dockerReady()) {
   t.fail('dockerd does not answer: run scripts/setup.sh first');
   process.exit(1);
-}
-
-function list(dir) {
-  try {
-    return fs.readdirSync(dir).sort();
-  } catch {
-    return [];
-  }
-}
-
-/** What a leak would show (as in churn.test.js), after collecting unused shared entries. */
-function snapshot() {
-  runc('/run/sysbox-runc-faults-unused', ['store', 'gc']);
-  const mounts = fs
-    .readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((m) => m && (m.startsWith('/var/lib/docker') || m.startsWith('/run/docker')))
-    .sort();
-  const inits = list('/proc').filter((p) => {
-    try {
-      return /^\d+$/.test(p) && fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sysbox-init';
-    } catch {
-      return false;
-    }
-  });
-  return {
-    mounts,
-    state: list('/run/docker/runtime-runc/moby'),
-    cgroups: list('/sys/fs/cgroup/memory/docker'),
-    ranges: list('/run/sysbox-runc-ids'),
-    inits: inits.length,
-    shared: list('/var/lib/docker/sysbox-inner-images/layers'),
-  };
 }
 
 function startDockerd(t) {

@@ -149,7 +149,45 @@ async function waitFor(check, timeoutMs = 20000, stepMs = 100) {
   }
 }
 
+function list(dir) {
+  try {
+    return fs.readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * What a leak would show: host mounts, runtime state, cgroups, ID ranges, init processes, and
+ * shared inner image entries (after a collection, which frees those no container uses).
+ */
+function hostSnapshot() {
+  runc('/run/sysbox-runc-snapshot-unused', ['store', 'gc']);
+  const mounts = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m) => m && (m.startsWith('/var/lib/docker') || m.startsWith('/run/docker')))
+    .sort();
+  const inits = list('/proc').filter((p) => {
+    try {
+      return /^\d+$/.test(p) && fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sysbox-init';
+    } catch {
+      return false;
+    }
+  });
+  return {
+    mounts,
+    state: list('/run/docker/runtime-runc/moby'),
+    cgroups: list('/sys/fs/cgroup/memory/docker'),
+    ranges: list('/run/sysbox-runc-ids'),
+    inits: inits.length,
+    shared: list('/var/lib/docker/sysbox-inner-images/layers'),
+  };
+}
+
 module.exports = {
+  hostSnapshot,
   repo,
   docker,
   makeBundle,

@@ -212,7 +212,6 @@ t.test(
   'a crafted image claiming an inner layer ID with other bytes gets its own entry',
   async (t) => {
     const crafted = 'sysbox-test/crafted-inner';
-    t.teardown(() => dockerRun(['rmi', '-f', crafted]));
     const probe = await systemContainer(t, system);
     const [original] = sharedHashes(probe);
     const layerId = fs
@@ -220,32 +219,7 @@ t.test(
       .find((n) => /^[0-9a-f]{64}$/.test(n));
     // Made under runc, where /var/lib/docker is plain image content, as an attacker would.
     const evil = `/var/lib/docker/overlay2/${layerId}/diff/evil`;
-    const made = dockerRun([
-      'run',
-      '--runtime=runc',
-      '--network',
-      'none',
-      '--name',
-      'sysbox-test-crafting',
-      '--entrypoint',
-      'sh',
-      system,
-      '-c',
-      `echo EVIL > ${evil}`,
-    ]);
-    t.teardown(() => dockerRun(['rm', '-f', 'sysbox-test-crafting']));
-    t.equal(made.status, 0, made.stderr);
-    const config = JSON.parse(dockerRun(['image', 'inspect', system]).stdout)[0].Config;
-    const committed = dockerRun([
-      'commit',
-      '--change',
-      `ENTRYPOINT ${JSON.stringify(config.Entrypoint ?? [])}`,
-      '--change',
-      `CMD ${JSON.stringify(config.Cmd ?? [])}`,
-      'sysbox-test-crafting',
-      crafted,
-    ]);
-    t.equal(committed.status, 0, committed.stderr);
+    craftImage(t, crafted, `echo EVIL > ${evil}`);
 
     const x = await systemContainer(t, crafted);
     const o = await systemContainer(t, system);
@@ -271,29 +245,13 @@ t.test(
 
 t.test('an image whose inner Docker points out of it gets no host directory shared', async (t) => {
   const crafted = 'sysbox-test/inner-points-out';
-  t.teardown(() => dockerRun(['rmi', '-f', crafted]));
   // The outer layer of the busybox image: a real directory on the host, as a target.
   const hostLayer = path.basename(path.dirname(inspectImage(busybox).GraphDriver.Data.UpperDir));
   const db = '/var/lib/docker/image/overlay2/layerdb/sha256';
   const script =
     `for c in ${db}/*; do echo ${hostLayer} > $c/cache-id; done && ` +
     'rm -rf /var/lib/docker/overlay2 && ln -s /var/lib/docker/overlay2 /var/lib/docker/overlay2';
-  const made = dockerRun([
-    'run',
-    '--runtime=runc',
-    '--network',
-    'none',
-    '--name',
-    'sysbox-test-pointing',
-    '--entrypoint',
-    'sh',
-    system,
-    '-c',
-    script,
-  ]);
-  t.teardown(() => dockerRun(['rm', '-f', 'sysbox-test-pointing']));
-  t.equal(made.status, 0, made.stderr);
-  t.equal(dockerRun(['commit', 'sysbox-test-pointing', crafted]).status, 0);
+  craftImage(t, crafted, script);
   const r = dockerRun(['run', '-d', '--runtime=sysbox-runc', '--network', 'none', crafted]);
   t.teardown(() => dockerRun(['rm', '-f', r.stdout.trim()]));
   const id = r.stdout.trim();

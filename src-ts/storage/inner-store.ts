@@ -123,17 +123,27 @@ function names(dir: string): string[] {
   }
 }
 
-function run(program: string, args: string[]): Promise<void> {
+/**
+ * Runs a helper program (cp) with its errors collected: resolves when it succeeds, or when
+ * every line it printed is one that `tolerated` accepts. A failure is reported by its first
+ * complaint and how many followed: a full disk makes one per file.
+ */
+export function runTool(
+  program: string,
+  args: string[],
+  opts: { cwd?: string; tolerated?: (line: string) => boolean } = {},
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(program, args, { cwd: opts.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => {
       const lines = stderr.trim().split('\n').filter(Boolean);
+      const ok = opts.tolerated && lines.length > 0 && lines.every(opts.tolerated);
+      if (code === 0 || ok) return resolve();
       const more = lines.length > 1 ? ` (and ${lines.length - 1} more errors)` : '';
-      if (code === 0) resolve();
-      else reject(new Error(lines.length > 0 ? lines[0] + more : `${program} exited ${code}`));
+      reject(new Error(lines.length > 0 ? lines[0] + more : `${program} exited with ${code}`));
     });
   });
 }
@@ -254,7 +264,7 @@ export class InnerStore {
     let linked = false;
     if (source.layers.length === 1) {
       try {
-        await run('cp', ['-a', '--link', '--', `${source.layers[0]}/.`, tmp]);
+        await runTool('cp', ['-a', '--link', '--', `${source.layers[0]}/.`, tmp]);
         linked = true;
       } catch (err) {
         // Another mount (EXDEV), or a file system without hard links: copy instead.
@@ -263,7 +273,7 @@ export class InnerStore {
         fs.mkdirSync(tmp, { mode: 0o700 });
       }
     }
-    if (!linked) await run('cp', ['-a', '--sparse=always', '--', `${source.merged}/.`, tmp]);
+    if (!linked) await runTool('cp', ['-a', '--sparse=always', '--', `${source.merged}/.`, tmp]);
     const top = fs.lstatSync(source.merged);
     fs.chownSync(tmp, top.uid, top.gid);
     fs.chmodSync(tmp, top.mode & 0o7777);

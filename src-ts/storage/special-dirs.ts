@@ -8,14 +8,13 @@
  * layer without a daemon watching: it outlives `docker stop` and `docker start`, and `docker rm`
  * removes it with the layer.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SysboxError, systemError } from '../errors';
 import { faultPoint } from '../fault';
 import type { Logger } from '../log';
 import { applyManifest, manifestName, type Manifest } from './capture';
-import { mountDirName, sharedEntryOf, sharedLink, type InnerStore } from './inner-store';
+import { mountDirName, runTool, sharedEntryOf, sharedLink, type InnerStore } from './inner-store';
 
 /** How the first start of a container shares its image's inner image layers. */
 export interface Sharing {
@@ -77,32 +76,16 @@ function volumeName(dest: string): string {
 function copyTree(src: string, dst: string, parts: string[] = ['.']): Promise<void> {
   // cp -a keeps owners, modes, hard links, xattrs, special files and sparse files as they are.
   // With parts, it copies only those paths below src, making their parents as they were.
-  return new Promise((resolve, reject) => {
-    const args = ['-a', '--sparse=always'];
-    // Names come from the image: `./` and `--` keep one that starts with `-` from being read
-    // as an option.
-    if (parts.length === 1 && parts[0] === '.') args.push('--', src + '/.', dst);
-    else args.push('--parents', '--', ...parts.map((p) => `./${p}`), dst);
-    const cp = spawn('cp', args, { cwd: src, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    cp.stderr.on('data', (d) => (stderr += d));
-    cp.on('error', reject);
-    // A whiteout alone in a directory that only one layer holds is listed by overlay but cannot
-    // be opened; what the image had there was deleted, and the manifest puts back what must be.
-    const vanished = (line: string): boolean =>
-      /^cp: cannot stat '.*': No such file or directory$/.test(line);
-    cp.on('close', (code) => {
-      const lines = stderr.trim().split('\n').filter(Boolean);
-      if (code === 0 || (lines.length > 0 && lines.every(vanished))) resolve();
-      else reject(new Error(firstLines(lines) || `cp exited with ${code}`));
-    });
-  });
-}
-
-/** cp's first complaint, and how many followed: a full disk makes one per file. */
-function firstLines(lines: string[]): string {
-  if (lines.length <= 1) return lines[0] ?? '';
-  return `${lines[0]} (and ${lines.length - 1} more errors)`;
+  const args = ['-a', '--sparse=always'];
+  // Names come from the image: `./` and `--` keep one that starts with `-` from being read
+  // as an option.
+  if (parts.length === 1 && parts[0] === '.') args.push('--', src + '/.', dst);
+  else args.push('--parents', '--', ...parts.map((p) => `./${p}`), dst);
+  // A whiteout alone in a directory that only one layer holds is listed by overlay but cannot
+  // be opened; what the image had there was deleted, and the manifest puts back what must be.
+  const tolerated = (line: string): boolean =>
+    /^cp: cannot stat '.*': No such file or directory$/.test(line);
+  return runTool('cp', args, { cwd: src, tolerated });
 }
 
 function readManifest(dir: string): Manifest | undefined {
