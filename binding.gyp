@@ -2,13 +2,18 @@
   "targets": [
     {
       "target_name": "sysbox",
-      "sources": ["src-c/addon.c", "src-c/treehash.c"],
+      "sources": [
+        "src-c/addon.c",
+        "src-c/warm-addon.c",
+        "src-c/common/warm.c",
+        "src-c/treehash.c"
+      ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"]
     },
     {
       "target_name": "sysbox-runc",
       "type": "executable",
-      "sources": ["src-c/launcher.c"],
+      "sources": ["src-c/launcher.c", "src-c/relay.c", "src-c/common/warm.c"],
       "defines": ["SYSBOX_NODE=\"<!(node -p process.execPath)\""],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
     },

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,23 +22,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "addon.h"
 #include "common/kernel.h"
 #include "treehash.h"
 
-#define NAPI_CALL(env, call)                                                                   \
-  do                                                                                           \
-    {                                                                                          \
-      if ((call) != napi_ok)                                                                   \
-        {                                                                                      \
-          throw_last_napi_error (env);                                                         \
-          return NULL;                                                                         \
-        }                                                                                      \
-    }                                                                                          \
-  while (0)
-
-#define MAX_STRING 65536
-
-static void
+void
 throw_last_napi_error (napi_env env)
 {
   const napi_extended_error_info *info = NULL;
@@ -50,7 +39,7 @@ throw_last_napi_error (napi_env env)
                                                               : "node-api call failed");
 }
 
-static napi_value
+napi_value
 throw_errno (napi_env env, int err, const char *what, const char *path)
 {
   char msg[1024];
@@ -65,7 +54,7 @@ throw_errno (napi_env env, int err, const char *what, const char *path)
 }
 
 /* Rejects an async call's promise the way throw_errno throws: code from errno, message given.  */
-static void
+void
 reject_errno (napi_env env, napi_deferred deferred, int err, const char *message)
 {
   napi_value code, msg, error;
@@ -78,7 +67,7 @@ reject_errno (napi_env env, napi_deferred deferred, int err, const char *message
 }
 
 /* Makes the promise of an async call and queues its work on Node's thread pool.  */
-static napi_value
+napi_value
 queue_work (napi_env env, const char *label, napi_async_execute_callback execute,
             napi_async_complete_callback complete, void *data, napi_async_work *work,
             napi_deferred *deferred)
@@ -93,7 +82,7 @@ queue_work (napi_env env, const char *label, napi_async_execute_callback execute
 }
 
 /* Copies a JavaScript string argument into a malloc'd buffer; the caller frees it.  */
-static char *
+char *
 get_string (napi_env env, napi_value value, const char *name)
 {
   size_t len = 0;
@@ -139,11 +128,27 @@ write_file (const char *path, const char *data)
   return close (fd);
 }
 
+/* The child that holds a new user namespace while its maps are written: it shares this
+ * process's memory (copying a Node process's page tables would cost more than the rest of the
+ * work), so it makes only raw system calls, leaving errno and the heap alone, and exits once the
+ * parent closes the pipe.  */
+static int
+hold_userns (void *arg)
+{
+  int *pipefd = arg;
+  char byte;
+
+  syscall (SYS_close, pipefd[1]);
+  while (syscall (SYS_read, pipefd[0], &byte, 1) < 0)
+    ;
+  syscall (SYS_exit, 0);
+  return 0;
+}
+
 /* Makes a user namespace with the given maps and returns an fd that keeps it alive.
  *
  * The namespace needs a process to exist in while its maps are written, so a child is cloned
- * straight into it.  The JavaScript thread's process has other threads, so the child makes only
- * raw syscalls: it waits for the parent to close the pipe and exits.  */
+ * straight into it.  */
 static int
 make_userns (const char *uid_map, const char *gid_map, const char **failed_step)
 {
@@ -152,7 +157,9 @@ make_userns (const char *uid_map, const char *gid_map, const char **failed_step)
   int nsfd = -1;
   int saved = 0;
   pid_t pid;
-  char byte;
+  /* The child's stack, in this frame, which outlives it; it reads one byte.  */
+  char stack[16384] __attribute__ ((aligned (16)));
+  sigset_t all, saved_mask;
 
   if (pipe2 (pipefd, O_CLOEXEC) < 0)
     {
@@ -160,20 +167,16 @@ make_userns (const char *uid_map, const char *gid_map, const char **failed_step)
       return -1;
     }
 
-  pid = (pid_t) syscall (SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+  /* With every signal blocked, no handler of Node's can run on the child's borrowed memory.  */
+  sigfillset (&all);
+  pthread_sigmask (SIG_SETMASK, &all, &saved_mask);
+  pid = clone (hold_userns, stack + sizeof stack, CLONE_VM | CLONE_NEWUSER | SIGCHLD, pipefd);
+  saved = pid < 0 ? errno : 0;
+  pthread_sigmask (SIG_SETMASK, &saved_mask, NULL);
   if (pid < 0)
     {
-      saved = errno;
       *failed_step = "clone a user namespace";
       goto out;
-    }
-
-  if (pid == 0)
-    {
-      close (pipefd[1]);
-      while (read (pipefd[0], &byte, 1) < 0 && errno == EINTR)
-        ;
-      _exit (0);
     }
 
   snprintf (path, sizeof path, "/proc/%d/uid_map", pid);
@@ -771,7 +774,7 @@ init (napi_env env, napi_value exports)
   };
 
   NAPI_CALL (env, napi_define_properties (env, exports, sizeof props / sizeof props[0], props));
-  return exports;
+  return define_warm_functions (env, exports);
 }
 
 NAPI_MODULE_INIT () { return init (env, exports); }

@@ -14,7 +14,8 @@
  *     stops.
  *
  * Anything else, and any doubt (an unknown flag, no --root, a fifo nobody reads), goes to Node,
- * which does the full checks and reports errors.  */
+ * which does the full checks and reports errors: to a warm worker, a Node that started before
+ * the call came (relay.c), for the shim's calls, or else to a Node started now.  */
 
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -27,6 +28,8 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+
+#include "relay.h"
 
 #ifndef SYSBOX_NODE
 #define SYSBOX_NODE "/usr/bin/node"
@@ -52,9 +55,10 @@ valid_id (const char *id)
   return strlen (id) <= 1024;
 }
 
-/* Takes the global flags go-runc passes and one subcommand with its id; 0 when unsure.  */
+/* Skips the global flags go-runc passes; returns the index of the subcommand, or -1 at a flag
+ * this does not know.  Sets `root` from --root, and `config` when --config is given.  */
 static int
-parse (int argc, char **argv, struct call *c)
+command_index (int argc, char **argv, const char **root, int *config)
 {
   static const char *const valued[] = { "--root", "--log", "--log-format", "--config", "--criu" };
   static const char *const switches[] = { "--debug", "--systemd-cgroup" };
@@ -72,17 +76,26 @@ parse (int argc, char **argv, struct call *c)
         if (strcmp (argv[i], valued[k]) == 0 && i + 1 < argc)
           {
             if (strcmp (valued[k], "--root") == 0)
-              c->root = argv[i + 1];
+              *root = argv[i + 1];
             if (strcmp (valued[k], "--config") == 0)
-              return 0;
+              *config = 1;
             i++;
             known = 1;
           }
       if (! known)
-        return 0;
+        return -1;
     }
+  return i < argc ? i : -1;
+}
 
-  if (i >= argc || c->root == NULL)
+/* Takes one subcommand the launcher may answer itself, with its id; 0 when unsure.  */
+static int
+parse (int argc, char **argv, struct call *c)
+{
+  int config = 0;
+  int i = command_index (argc, argv, &c->root, &config);
+
+  if (i < 0 || config || c->root == NULL)
     return 0;
   c->command = argv[i++];
   for (; i < argc && argv[i][0] == '-'; i++)
@@ -377,22 +390,22 @@ out:
   return done;
 }
 
+/* The bundled command line, <package>/lib/sysbox-runc.js, found from this program's own path,
+ * <package>/build/Release/sysbox-runc.  */
 static void
-run_node (int argc, char **argv)
+find_script (char *script, size_t size)
 {
-  char self[PATH_MAX], script[PATH_MAX + 32];
-  char **args = calloc ((size_t) argc + 2, sizeof (char *));
+  char self[PATH_MAX];
   ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
   char *dir;
 
-  if (args == NULL || n < 0)
+  if (n < 0)
     {
       perror ("sysbox-runc: find the runtime");
       exit (1);
     }
   self[n] = '\0';
 
-  /* This program is <package>/build/Release/sysbox-runc.  */
   for (int up = 0; up < 3; up++)
     {
       dir = strrchr (self, '/');
@@ -400,8 +413,19 @@ run_node (int argc, char **argv)
         break;
       *dir = '\0';
     }
-  snprintf (script, sizeof script, "%s/lib/sysbox-runc.js", self);
+  snprintf (script, size, "%s/lib/sysbox-runc.js", self);
+}
 
+static void
+run_node (int argc, char **argv, char *script)
+{
+  char **args = calloc ((size_t) argc + 2, sizeof (char *));
+
+  if (args == NULL)
+    {
+      perror ("sysbox-runc: run the runtime");
+      exit (1);
+    }
   args[0] = (char *) SYSBOX_NODE;
   args[1] = script;
   for (int i = 1; i < argc; i++)
@@ -421,6 +445,9 @@ int
 main (int argc, char **argv)
 {
   struct call c = { 0 };
+  char script[PATH_MAX + 32];
+  const char *root = NULL;
+  int config = 0, at;
 
   if (parse (argc, argv, &c))
     {
@@ -432,6 +459,9 @@ main (int argc, char **argv)
         return 0;
     }
 
-  run_node (argc, argv);
+  find_script (script, sizeof script);
+  at = command_index (argc, argv, &root, &config);
+  relay_to_worker (SYSBOX_NODE, script, at >= 0 ? argv[at] : NULL, argc, argv);
+  run_node (argc, argv, script);
   return 1;
 }

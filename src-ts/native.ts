@@ -18,6 +18,28 @@ interface NativeAddon {
   makeNode(path: string, mode: number, dev: number): void;
   waitPid(pid: number): Promise<number>;
   hashTree(path: string): Promise<string>;
+  warmListen(path: string): number;
+  warmProbe(path: string): boolean;
+  warmAccept(listener: number): Promise<WarmPacket>;
+  warmReceive(conn: number): Promise<WarmPacket>;
+  warmSend(conn: number, fields: string[], fds: number[]): void;
+  socketPair(): [number, number];
+  dupTo(from: number, to: number): void;
+  spawnDetached(argv: string[], env: string[], fd: number): number;
+  runNormally(): void;
+}
+
+/** One packet between a launcher and a warm worker (src-c/common/warm.h). */
+export interface WarmPacket {
+  /** The connection it came on (a new one, for warmAccept). */
+  conn: number;
+  /** The peer's uid and pid, for warmAccept; -1 and 0 otherwise. */
+  uid: number;
+  pid: number;
+  /** Empty at end of stream. */
+  fields: string[];
+  /** Received close-on-exec; the caller owns them. */
+  fds: number[];
 }
 
 let addon: NativeAddon | undefined;
@@ -183,4 +205,77 @@ export function makeNode(target: string, mode: number, dev = 0): void {
     throw new TypeError('mode and dev must be non-negative integers');
   }
   load().makeNode(target, mode, dev);
+}
+
+function checkFd(fd: number, name = 'fd'): void {
+  if (!Number.isInteger(fd) || fd < 0)
+    throw new TypeError(`${name} must be an open file descriptor`);
+}
+
+function checkStrings(list: string[], name: string): void {
+  if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s.includes('\0'))) {
+    throw new TypeError(`${name} must be strings without NUL bytes`);
+  }
+}
+
+/** Listens for launchers on a new SOCK_SEQPACKET socket at `target`. */
+export function warmListen(target: string): number {
+  if (typeof target !== 'string' || !path.isAbsolute(target)) {
+    throw new TypeError(`path must be absolute, got ${JSON.stringify(target)}`);
+  }
+  return load().warmListen(target);
+}
+
+/** Whether something accepts connections at `target`. */
+export function warmProbe(target: string): boolean {
+  return load().warmProbe(target);
+}
+
+/** Accepts a connection and reads its first packet (waiting at most a second for it). */
+export function warmAccept(listener: number): Promise<WarmPacket> {
+  checkFd(listener, 'listener');
+  return load().warmAccept(listener);
+}
+
+/** The next packet on a connection. */
+export function warmReceive(conn: number): Promise<WarmPacket> {
+  checkFd(conn, 'conn');
+  return load().warmReceive(conn);
+}
+
+/** Sends one packet of `fields`, carrying `fds`. */
+export function warmSend(conn: number, fields: string[], fds: number[] = []): void {
+  checkFd(conn, 'conn');
+  checkStrings(fields, 'fields');
+  fds.forEach((fd) => checkFd(fd));
+  load().warmSend(conn, fields, fds);
+}
+
+/** A connected pair of Unix stream sockets, both close-on-exec. */
+export function socketPair(): [number, number] {
+  return load().socketPair();
+}
+
+/** dup2(2). */
+export function dupTo(from: number, to: number): void {
+  checkFd(from, 'from');
+  checkFd(to, 'to');
+  load().dupTo(from, to);
+}
+
+/**
+ * Starts `argv` in its own session with `fd` as its fd 3, not to be waited for, at nice 10.
+ */
+export function spawnDetached(argv: string[], env: string[], fd: number): number {
+  checkStrings(argv, 'argv');
+  checkStrings(env, 'env');
+  if (argv.length === 0 || !path.isAbsolute(argv[0]))
+    throw new TypeError('argv[0] must be absolute');
+  checkFd(fd);
+  return load().spawnDetached(argv, env, fd);
+}
+
+/** Puts every thread of this process back at nice 0. */
+export function runNormally(): void {
+  load().runNormally();
 }

@@ -6,7 +6,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { execFileSync, spawnSync } = require('node:child_process');
 
-const binaries = { 'sysbox-runc': '/usr/local/bin/sysbox-runc', runc: 'runc' };
+const sysbox = '/usr/local/bin/sysbox-runc';
+const binaries = { 'sysbox-runc': sysbox, runc: 'runc', 'sysbox-runc, no worker': sysbox };
 
 function makeBundle(dir) {
   const rootfs = path.join(dir, 'rootfs');
@@ -25,16 +26,16 @@ function makeBundle(dir) {
  * The container inherits the standard streams of `create` and keeps them after it exits, so
  * they go to a file: a pipe would hold the caller until the container ends.
  */
-function run(bin, args, log) {
+function run(bin, args, log, env) {
   const fd = fs.openSync(log, 'w');
-  const r = spawnSync(bin, args, { stdio: ['ignore', fd, fd] });
+  const r = spawnSync(bin, args, { stdio: ['ignore', fd, fd], env });
   fs.closeSync(fd);
   if (r.status !== 0) throw new Error(`${bin} ${args.join(' ')}: ${fs.readFileSync(log, 'utf8')}`);
 }
 
 module.exports = {
   name: 'create+start+delete of a bundle',
-  runtimes: ['sysbox-runc', 'runc'],
+  runtimes: ['sysbox-runc', 'runc', 'sysbox-runc, no worker'],
   setup() {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-bench-'));
     makeBundle(dir);
@@ -42,13 +43,17 @@ module.exports = {
   },
   trial(ctx, runtime) {
     const bin = binaries[runtime];
-    const root = ['--root', path.join(ctx.dir, `root-${runtime}`)];
+    const root = ['--root', path.join(ctx.dir, `root-${runtime.replace(/\W+/g, '-')}`)];
+    // The launcher runs the command in Node started for it, as it does when no worker waits.
+    const env = runtime.includes('no worker')
+      ? { ...process.env, SYSBOX_WARM_WORKER: '0' }
+      : process.env;
     const id = `bench-${ctx.n++}`;
     const started = process.hrtime.bigint();
     const log = path.join(ctx.dir, 'output');
-    run(bin, [...root, 'create', '--bundle', ctx.dir, id], log);
-    run(bin, [...root, 'start', id], log);
-    run(bin, [...root, 'delete', '--force', id], log);
+    run(bin, [...root, 'create', '--bundle', ctx.dir, id], log, env);
+    run(bin, [...root, 'start', id], log, env);
+    run(bin, [...root, 'delete', '--force', id], log, env);
     return Number(process.hrtime.bigint() - started) / 1e6;
   },
   teardown(ctx) {

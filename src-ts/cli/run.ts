@@ -2,10 +2,12 @@
 /**
  * The command's entry point, bundled into lib/sysbox-runc.js. Docker starts the runtime three
  * times per container, so the calls its shim makes take a path that loads only what they need;
- * everything else loads the full command line from lib/sysbox-runc-full.js.
+ * everything else loads the full command line from lib/sysbox-runc-full.js. Started with
+ * `--warm-worker`, it waits for a launcher's command instead (see warm.ts).
  */
 import * as path from 'node:path';
 import { parseFast, runFast } from './fast';
+import { serveWarm } from './warm';
 
 async function entry(argv: string[]): Promise<number> {
   const fast = parseFast(argv.slice(2));
@@ -14,4 +16,12 @@ async function entry(argv: string[]): Promise<number> {
   return full.main(argv);
 }
 
-entry(process.argv).then((code) => process.exit(code));
+function warmFd(arg: string | undefined): number | undefined | null {
+  if (arg === '--warm-worker') return undefined;
+  const m = /^--warm-worker=(\d+)$/.exec(arg ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+const fd = warmFd(process.argv[2]);
+const done = fd === null ? entry(process.argv) : serveWarm(path.resolve(process.argv[1]), fd, entry);
+done.then((code) => process.exit(code));

@@ -19,6 +19,7 @@ import {
   destroyCgroups,
   dirOf,
   hierarchies,
+  primeCgroupMove,
   procsFiles,
   resolveCgroupPath,
   type CgroupSet,
@@ -446,7 +447,7 @@ async function buildPlan(x: PlanInput): Promise<Plan> {
  * for the prestart and createRuntime hooks, which Docker uses to set up the network namespace.
  */
 async function runInit(x: PlanInput, plan: Plan, bundle: string): Promise<number> {
-  const init = InitProcess.start(plan, x.fds.list);
+  const init = await InitProcess.start(plan, x.fds.list);
   try {
     x.fds.closeAll();
     const pidText = await init.expect('pid', initTimeoutMs);
@@ -554,6 +555,7 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
     faultPoint('create:recorded');
     const cgroups = createCgroups(cgPath);
     undo.push(() => destroyCgroups(cgroups));
+    primeCgroupMove(cgroups.hierarchies);
     faultPoint('create:cgroups');
     applyResources(cgroups, spec.linux?.resources, o.log);
     delegate(cgroups, rootUid, rootGid);

@@ -98,7 +98,7 @@ export async function execProcess(o: ExecOptions): Promise<{ pid: number; status
   const allCaps = wantsAllCapabilities(p, s.honorCaps);
   plan.addAll(credentialSteps(p, s.seccomp, nnp, allCaps, o.log));
 
-  const init = InitProcess.start(plan, []);
+  const init = await InitProcess.start(plan, []);
   try {
     const pidText = await init.expect('pid', 60_000);
     if (pidText === null) throw new SysboxError('EINIT', 'exec helper exited before it forked');

@@ -2,11 +2,13 @@
  * Starting sysbox-init and talking to it over its sync socket: the plan goes in, and `pid N`,
  * `ready` or `error MESSAGE` lines come back.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { Socket } from 'node:net';
 import { SysboxError } from '../errors';
-import { initProgram } from '../native';
+import { initProgram, socketPair } from '../native';
 import type { Plan } from './plan';
+import { processRelay } from './process-relay';
 
 export class InitProcess {
   private buffer = '';
@@ -16,7 +18,7 @@ export class InitProcess {
   private readonly exited: Promise<number>;
 
   private constructor(
-    child: ChildProcess,
+    exited: Promise<number>,
     private readonly sync: Socket,
   ) {
     sync.setEncoding('utf8');
@@ -36,24 +38,43 @@ export class InitProcess {
     sync.on('end', end);
     sync.on('close', end);
     sync.on('error', end);
-    this.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? 9 : 0)));
-      child.on('error', () => resolve(-1));
-    });
+    this.exited = exited;
   }
 
   /**
    * Starts sysbox-init with the caller's standard streams, the sync socket on fd 3 and `fds`
    * from fd 4 on, and sends it the plan.
    */
-  static start(plan: Plan, fds: number[]): InitProcess {
-    const child = spawn(initProgram(), [String(fds.length)], {
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...fds],
-      env: {},
-    });
-    const sync = child.stdio[3] as Socket;
-    const init = new InitProcess(child, sync);
-    sync.write(plan.text());
+  static async start(plan: Plan, fds: number[]): Promise<InitProcess> {
+    const relay = processRelay();
+    let init: InitProcess;
+    if (relay) {
+      const [ours, theirs] = socketPair();
+      let spawned;
+      try {
+        spawned = await relay.spawn([initProgram(), String(fds.length)], [theirs, ...fds]);
+      } catch (err) {
+        fs.closeSync(ours);
+        throw err;
+      } finally {
+        fs.closeSync(theirs);
+      }
+      init = new InitProcess(
+        spawned.exited,
+        new Socket({ fd: ours, readable: true, writable: true }),
+      );
+    } else {
+      const child = spawn(initProgram(), [String(fds.length)], {
+        stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...fds],
+        env: {},
+      });
+      const exited = new Promise<number>((resolve) => {
+        child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? 9 : 0)));
+        child.on('error', () => resolve(-1));
+      });
+      init = new InitProcess(exited, child.stdio[3] as Socket);
+    }
+    init.sync.write(plan.text());
     return init;
   }
 
