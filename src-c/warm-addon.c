@@ -6,17 +6,26 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "addon.h"
 #include "common/kernel.h"
 #include "common/warm.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
 
 #define MAX_FIELDS 4096
 
@@ -102,6 +111,7 @@ struct recv_work
   int conn;
   int uid;
   int pid;
+  int pidfd;
   int count;
   int err;
   char *fields[MAX_FIELDS];
@@ -131,6 +141,8 @@ recv_execute (napi_env env, void *data)
         {
           w->uid = (int) cred.uid;
           w->pid = (int) cred.pid;
+          /* Taken while the launcher waits for an answer, so it is that launcher's.  */
+          w->pidfd = (int) syscall (SYS_pidfd_open, cred.pid, 0);
         }
       /* A launcher sends its request as it connects; one that does not is not a launcher.  */
       setsockopt (w->conn, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
@@ -155,7 +167,7 @@ strings_array (napi_env env, char **items, int count)
   return array;
 }
 
-/* { conn, uid, pid, fields, fds }, where fields is empty at end of stream.  */
+/* { conn, uid, pid, pidfd, fields, fds }, where fields is empty at end of stream.  */
 static napi_value
 packet_object (napi_env env, struct recv_work *w)
 {
@@ -168,6 +180,8 @@ packet_object (napi_env env, struct recv_work *w)
   NAPI_CALL (env, napi_set_named_property (env, object, "uid", value));
   NAPI_CALL (env, napi_create_int32 (env, w->pid, &value));
   NAPI_CALL (env, napi_set_named_property (env, object, "pid", value));
+  NAPI_CALL (env, napi_create_int32 (env, w->pidfd, &value));
+  NAPI_CALL (env, napi_set_named_property (env, object, "pidfd", value));
   value = strings_array (env, w->fields, w->count > 0 ? w->count : 0);
   if (value == NULL)
     return NULL;
@@ -197,6 +211,8 @@ recv_complete (napi_env env, napi_status status, void *data)
       warm_close_fds (&w->packet);
       if (w->listener >= 0 && w->conn >= 0)
         close (w->conn);
+      if (w->pidfd >= 0)
+        close (w->pidfd);
       reject_errno (env, w->deferred, w->err, w->err ? strerror (w->err) : "receive cancelled");
     }
 
@@ -228,6 +244,7 @@ queue_recv (napi_env env, napi_callback_info info, int accepting)
   w->listener = accepting ? fd : -1;
   w->conn = accepting ? -1 : fd;
   w->uid = -1;
+  w->pidfd = -1;
   return queue_work (env, "sysbox-warm", recv_execute, recv_complete, w, &w->work,
                      &w->deferred);
 }
@@ -427,6 +444,46 @@ spawn_detached (napi_env env, napi_callback_info info)
   return result;
 }
 
+static void *
+watch_launcher (void *arg)
+{
+  struct pollfd pfd = { .fd = (int) (intptr_t) arg, .events = POLLIN };
+
+  while (poll (&pfd, 1, -1) < 0 && errno == EINTR)
+    ;
+  kill (getpid (), SIGKILL);
+  return NULL;
+}
+
+/* Ends this process when the process behind `pidfd` exits: a worker runs its launcher's
+ * command, and a killed launcher's command must stop at once, as its own process would, even
+ * while JavaScript waits for a hook.  */
+static napi_value
+die_with (napi_env env, napi_callback_info info)
+{
+  napi_value argv[1];
+  size_t argc = 1;
+  pthread_t thread;
+  pthread_attr_t attr;
+  int32_t pidfd;
+  int err;
+
+  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_int32 (env, argv[0], &pidfd) != napi_ok || pidfd < 0)
+    {
+      napi_throw_type_error (env, "ERR_INVALID_ARG_TYPE", "pidfd must be an open fd");
+      return NULL;
+    }
+
+  pthread_attr_init (&attr);
+  pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
+  err = pthread_create (&thread, &attr, watch_launcher, (void *) (intptr_t) pidfd);
+  pthread_attr_destroy (&attr);
+  if (err != 0)
+    return throw_errno (env, err, "start a thread to watch the launcher", NULL);
+  return NULL;
+}
+
 /* Puts every thread of this process (nice values are per thread) back at the normal priority:
  * a worker started at a low one is about to serve a command.  */
 static napi_value
@@ -464,6 +521,7 @@ define_warm_functions (napi_env env, napi_value exports)
     { "dupTo", NULL, dup_to, NULL, NULL, NULL, napi_enumerable, NULL },
     { "spawnDetached", NULL, spawn_detached, NULL, NULL, NULL, napi_enumerable, NULL },
     { "runNormally", NULL, run_normally, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "dieWith", NULL, die_with, NULL, NULL, NULL, napi_enumerable, NULL },
   };
 
   NAPI_CALL (env, napi_define_properties (env, exports, sizeof props / sizeof props[0], props));

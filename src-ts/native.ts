@@ -27,15 +27,17 @@ interface NativeAddon {
   dupTo(from: number, to: number): void;
   spawnDetached(argv: string[], env: string[], fd: number): number;
   runNormally(): void;
+  dieWith(pidfd: number): void;
 }
 
 /** One packet between a launcher and a warm worker (src-c/common/warm.h). */
 export interface WarmPacket {
   /** The connection it came on (a new one, for warmAccept). */
   conn: number;
-  /** The peer's uid and pid, for warmAccept; -1 and 0 otherwise. */
+  /** The peer's uid, pid and a pidfd for it, for warmAccept; -1, 0 and -1 otherwise. */
   uid: number;
   pid: number;
+  pidfd: number;
   /** Empty at end of stream. */
   fields: string[];
   /** Received close-on-exec; the caller owns them. */
@@ -278,4 +280,10 @@ export function spawnDetached(argv: string[], env: string[], fd: number): number
 /** Puts every thread of this process back at nice 0. */
 export function runNormally(): void {
   load().runNormally();
+}
+
+/** Ends this process with SIGKILL as soon as the process behind `pidfd` exits. */
+export function dieWith(pidfd: number): void {
+  checkFd(pidfd, 'pidfd');
+  load().dieWith(pidfd);
 }

@@ -14,8 +14,9 @@
  *
  * `stale`: the worker loaded another build of the runtime; `elsewhere`: the launcher's
  * credentials, capabilities or namespaces are not the worker's.  Nothing runs before `go`:
- * until then either side may hang up and the launcher runs the command itself.  After it, the launcher only relays: the container's processes must be its
- * children, because the caller (containerd's shim) reaps them as their subreaper.  */
+ * until then either side may hang up and the launcher runs the command itself.  After it, the
+ * launcher only relays: the container's processes must be its children, because the caller
+ * (containerd's shim) reaps them as their subreaper.  */
 
 #ifndef SYSBOX_WARM_H
 #define SYSBOX_WARM_H

@@ -10,6 +10,9 @@ import { parseFast, runFast } from './fast';
 import { serveWarm } from './warm';
 
 async function entry(argv: string[]): Promise<number> {
+  // What the runtime makes (state, mount points, cgroups) gets the modes it asks for, whatever
+  // the caller's umask; the container's processes get theirs from config.json.
+  process.umask(0o022);
   const fast = parseFast(argv.slice(2));
   if (fast) return runFast(fast);
   const full = require(path.join(__dirname, 'sysbox-runc-full.js')) as typeof import('./main');
@@ -23,5 +26,6 @@ function warmFd(arg: string | undefined): number | undefined | null {
 }
 
 const fd = warmFd(process.argv[2]);
-const done = fd === null ? entry(process.argv) : serveWarm(path.resolve(process.argv[1]), fd, entry);
+const script = path.resolve(process.argv[1]);
+const done = fd === null ? entry(process.argv) : serveWarm(script, fd, entry);
 done.then((code) => process.exit(code));

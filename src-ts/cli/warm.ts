@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  dieWith,
   dupTo,
   lockFile,
   runNormally,
@@ -121,16 +122,18 @@ function peerStanding(pid: number): string | undefined {
 }
 
 /** Waits for a launcher like this worker that asks for a command. */
-async function nextRequest(listener: number): Promise<{ conn: number; request: Request }> {
+async function nextRequest(
+  listener: number,
+): Promise<{ conn: number; pidfd: number; request: Request }> {
   const own = standing('self');
   for (;;) {
     const p = await warmAccept(listener);
-    const request = p.uid === 0 ? parseRequest(p) : undefined;
-    if (request && peerStanding(p.pid) === own) return { conn: p.conn, request };
+    const request = p.uid === 0 && p.pidfd >= 0 ? parseRequest(p) : undefined;
+    if (request && peerStanding(p.pid) === own) return { conn: p.conn, pidfd: p.pidfd, request };
     // A probe, a hung-up launcher, a stranger, or a launcher confined otherwise than this
     // worker: it runs its command itself.
     if (request) warmSend(p.conn, ['elsewhere']);
-    closeAll(p.fds);
+    closeAll(p.pidfd >= 0 ? [...p.fds, p.pidfd] : p.fds);
     fs.closeSync(p.conn);
   }
 }
@@ -213,7 +216,7 @@ export async function serveWarm(
   if (listener === undefined) return 0;
   const idle = setTimeout(() => process.exit(0), idleMs);
 
-  const { conn, request } = await nextRequest(listener);
+  const { conn, pidfd, request } = await nextRequest(listener);
   clearTimeout(idle);
   if (request.identity !== identity) {
     // Built anew since this worker loaded it: step aside, and let the launcher start a new one.
@@ -233,6 +236,7 @@ export async function serveWarm(
   const go = await warmReceive(conn).catch(() => undefined);
   if (go?.fields[0] !== 'go') return 0;
 
+  dieWith(pidfd);
   becomeCaller(conn, request, script);
   return run(process.argv);
 }

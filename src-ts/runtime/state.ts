@@ -79,8 +79,12 @@ export function fifoPath(root: string, id: string): string {
 export function claimDir(root: string, id: string): string {
   const dir = containerDir(root, id);
   try {
-    fs.mkdirSync(root, { recursive: true, mode: 0o711 });
+    if (fs.mkdirSync(root, { recursive: true, mode: 0o711 }) !== undefined) {
+      fs.chmodSync(root, 0o711);
+    }
     fs.mkdirSync(dir, { mode: 0o711 });
+    // Whatever the caller's umask: the modes above are what the container's root needs.
+    fs.chmodSync(dir, 0o711);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new SysboxError('EEXISTS', `container with id ${JSON.stringify(id)} already exists`);
