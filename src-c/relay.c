@@ -35,6 +35,9 @@
  * enough that a burst of commands does not queue behind one worker.  */
 #define READY_TIMEOUT_MS 25
 
+/* How long the worker may take to exit after it reported the command's status.  */
+#define FINISH_TIMEOUT_MS 2000
+
 #define MAX_CHILDREN 16
 
 extern char **environ;
@@ -195,6 +198,20 @@ reap (int sock, struct child *c)
   close (c->pidfd);
 }
 
+/* Exits with the command's status once the worker has exited too (its end of the socket
+ * closes with it), as a command's own process is gone when its caller learns its status:
+ * whoever looks next must not find the command still running.  */
+static void __attribute__ ((noreturn))
+finish (int sock, int status)
+{
+  struct pollfd pfd = { .fd = sock, .events = POLLIN };
+  char byte;
+
+  while (poll (&pfd, 1, FINISH_TIMEOUT_MS) > 0 && recv (sock, &byte, 1, 0) > 0)
+    ;
+  exit (status);
+}
+
 /* After `go`: fork what the worker asks for until it reports the command's exit status.  */
 static void __attribute__ ((noreturn))
 serve (int sock)
@@ -230,7 +247,7 @@ serve (int sock)
 
       count = warm_recv (sock, &in, fields, WARM_MAX_FDS + 3);
       if (count >= 2 && strcmp (fields[0], "exit") == 0)
-        exit (atoi (fields[1]));
+        finish (sock, atoi (fields[1]));
       if (count >= 1 && strcmp (fields[0], "spawn") == 0)
         reply_spawn (sock, &in, fields, count, children, &nchildren);
       else if (count <= 0)

@@ -151,6 +151,13 @@ recv_execute (napi_env env, void *data)
   w->count = warm_recv (w->conn, &w->packet, w->fields, MAX_FIELDS);
   if (w->count < 0)
     w->err = errno;
+  if (w->listener >= 0)
+    {
+      /* The rest of the conversation waits as long as the command runs.  */
+      struct timeval forever = { .tv_sec = 0 };
+
+      setsockopt (w->conn, SOL_SOCKET, SO_RCVTIMEO, &forever, sizeof forever);
+    }
 }
 
 static napi_value
@@ -484,6 +491,22 @@ die_with (napi_env env, napi_callback_info info)
   return NULL;
 }
 
+/* Ends the process now, with `status`: a worker that has reported its command's status must
+ * be gone before its launcher exits, and Node's own exit waits for the thread that still reads
+ * the launcher's socket.  Everything the command wrote went out synchronously.  */
+static napi_value
+exit_now (napi_env env, napi_callback_info info)
+{
+  napi_value argv[1];
+  size_t argc = 1;
+  int32_t status = 1;
+
+  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
+  if (argc >= 1)
+    napi_get_value_int32 (env, argv[0], &status);
+  _exit (status & 0xff);
+}
+
 /* Puts every thread of this process (nice values are per thread) back at the normal priority:
  * a worker started at a low one is about to serve a command.  */
 static napi_value
@@ -522,6 +545,7 @@ define_warm_functions (napi_env env, napi_value exports)
     { "spawnDetached", NULL, spawn_detached, NULL, NULL, NULL, napi_enumerable, NULL },
     { "runNormally", NULL, run_normally, NULL, NULL, NULL, napi_enumerable, NULL },
     { "dieWith", NULL, die_with, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "exitNow", NULL, exit_now, NULL, NULL, NULL, napi_enumerable, NULL },
   };
 
   NAPI_CALL (env, napi_define_properties (env, exports, sizeof props / sizeof props[0], props));

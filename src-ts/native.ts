@@ -28,6 +28,7 @@ interface NativeAddon {
   spawnDetached(argv: string[], env: string[], fd: number): number;
   runNormally(): void;
   dieWith(pidfd: number): void;
+  exitNow(status: number): never;
 }
 
 /** One packet between a launcher and a warm worker (src-c/common/warm.h). */
@@ -286,4 +287,10 @@ export function runNormally(): void {
 export function dieWith(pidfd: number): void {
   checkFd(pidfd, 'pidfd');
   load().dieWith(pidfd);
+}
+
+/** _exit(2): ends the process at once, without Node's exit. */
+export function exitNow(status: number): never {
+  if (!Number.isInteger(status)) throw new TypeError('status must be an integer');
+  return load().exitNow(status);
 }

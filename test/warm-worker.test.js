@@ -105,6 +105,19 @@ t.test('the worker takes the caller cwd, environment and relative paths', async 
   t.notOk(fs.existsSync(path.join(root, 'k')));
 });
 
+t.test('a command may take its time in a worker', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['sleep', '1000'], (c) => {
+    c.hooks = { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '3'] }] };
+  });
+  const worker = await idleWorker(t);
+
+  const r = launch(['--root', root, 'create', '--bundle', bundle, 'c'], { stdio: 'ignore' });
+  t.equal(r.status, 0, 'a create with a hook of 3 s succeeds');
+  t.notOk(alive(worker), 'in the worker');
+  t.equal(launch(['--root', root, 'delete', '--force', 'c']).status, 0);
+});
+
 t.test('a killed launcher takes its command with it', async (t) => {
   const root = makeRoot(t);
   const marker = path.join(root, 'hook-ran');

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import {
   dieWith,
   dupTo,
+  exitNow,
   lockFile,
   runNormally,
   spawnDetached,
@@ -189,15 +190,14 @@ function becomeCaller(conn: number, r: Request, script: string): void {
   }
   process.argv = [process.execPath, script, ...r.args];
 
-  const exit = process.exit.bind(process);
+  // Every way the command ends goes through process.exit (run.ts calls it with the status).
   process.exit = (code?: number | string | null): never => {
     const status = typeof code === 'number' ? code : Number(process.exitCode ?? 0);
     try {
       warmSend(conn, ['exit', String(status)]);
     } finally {
-      exit(status);
+      exitNow(status);
     }
-    return undefined as never;
   };
   relayThrough(conn);
 }

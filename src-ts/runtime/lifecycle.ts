@@ -14,7 +14,7 @@ import {
   fifoPath,
   listIds,
   ociState,
-  procStat,
+  isRunning,
   readState,
   removeDir,
   statusOf,
@@ -164,7 +164,7 @@ export async function sweepAbandoned(root: string, log: Logger): Promise<void> {
       continue;
     }
     const c = record.creator;
-    if (c === undefined || procStat(c.pid)?.startTime === c.startTime) continue;
+    if (c === undefined || isRunning(c.pid, c.startTime)) continue;
     try {
       if (await removeHalfCreated(root, id)) log.info(`removed ${id}, whose create died`);
     } catch (err) {

@@ -141,12 +141,18 @@ export function procStat(pid: number): { startTime: number; state: string } | un
   return { state: fields[0], startTime: Number(fields[19]) };
 }
 
+/**
+ * Whether `pid` is still the process that started at `startTime` (any, when not given) and has
+ * not exited: a zombie waiting for its parent counts as gone.
+ */
+export function isRunning(pid: number, startTime?: number): boolean {
+  const st = pid > 0 ? procStat(pid) : undefined;
+  if (st === undefined || st.state === 'Z' || st.state === 'X') return false;
+  return startTime === undefined || st.startTime === startTime;
+}
+
 export function isAlive(s: ContainerState): boolean {
-  if (s.pid <= 0) return false;
-  const st = procStat(s.pid);
-  return (
-    st !== undefined && st.startTime === s.pidStartTime && st.state !== 'Z' && st.state !== 'X'
-  );
+  return isRunning(s.pid, s.pidStartTime);
 }
 
 export function statusOf(root: string, s: ContainerState): Status {

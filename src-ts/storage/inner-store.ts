@@ -37,7 +37,7 @@ import * as path from 'node:path';
 import { SysboxError, systemError } from '../errors';
 import type { Logger } from '../log';
 import { hashTree, lockFile, lockFileAsync } from '../native';
-import { procStat } from '../runtime/state';
+import { isRunning, procStat } from '../runtime/state';
 import { applyEntries, type Manifest } from './capture';
 
 /** The store that `sysbox-runc store` looks at by default: Docker's. */
@@ -376,7 +376,7 @@ export class InnerStore {
       // Gone with its container, or not made yet by a create that is still running.
     }
     if (u.pid === process.pid) return true;
-    return procStat(u.pid)?.startTime === u.pidStartTime;
+    return isRunning(u.pid, u.pidStartTime);
   }
 
   private usesOf(name: string): (Use & { live: boolean })[] {
@@ -451,7 +451,7 @@ export class InnerStore {
         // A build's lock file goes with the build; removing one under a waiter is harmless.
         if (t.endsWith('.lock')) continue;
         const pid = Number(t.split('-')[0]);
-        if (pid !== process.pid && procStat(pid) === undefined) {
+        if (pid !== process.pid && !isRunning(pid)) {
           fs.rmSync(this.dir('tmp', t), { recursive: true, force: true });
         }
       }
