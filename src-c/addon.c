@@ -130,8 +130,9 @@ write_file (const char *path, const char *data)
 
 /* The child that holds a new user namespace while its maps are written: it shares this
  * process's memory (copying a Node process's page tables would cost more than the rest of the
- * work), so it makes only raw system calls, leaving errno and the heap alone, and exits once the
- * parent closes the pipe.  */
+ * work), so it makes only raw system calls and leaves the heap alone, and exits once the parent
+ * closes the pipe.  A failed call would set the errno it shares with the parent's thread; its
+ * close cannot fail and its read fails only with EINTR, with every signal blocked.  */
 static int
 hold_userns (void *arg)
 {

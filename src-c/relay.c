@@ -39,35 +39,56 @@
 #define FINISH_TIMEOUT_MS 2000
 
 #define MAX_CHILDREN 16
+#define MAX_ARGS 64
 
 extern char **environ;
 
-/* What the worker compares with the script it loaded: a rebuilt runtime makes workers that
- * loaded the old one step aside.  */
+/* Appends the identity of one file (device, inode, change time, size) to `out`.  */
 static int
-identity (const char *script, char *out, size_t size)
+file_identity (const char *path, char *out, size_t size)
 {
+  size_t used = strlen (out);
   struct stat sb;
 
-  if (stat (script, &sb) < 0)
+  if (stat (path, &sb) < 0)
     return 0;
-  snprintf (out, size, "%llu:%llu:%llu:%lld", (unsigned long long) sb.st_dev,
-            (unsigned long long) sb.st_ino,
-            (unsigned long long) sb.st_mtim.tv_sec * 1000000000ULL
-                + (unsigned long long) sb.st_mtim.tv_nsec,
-            (long long) sb.st_size);
-  return 1;
+  return snprintf (out + used, size - used, "%s%llu:%llu:%llu:%lld", used ? "/" : "",
+                   (unsigned long long) sb.st_dev, (unsigned long long) sb.st_ino,
+                   (unsigned long long) sb.st_ctim.tv_sec * 1000000000ULL
+                       + (unsigned long long) sb.st_ctim.tv_nsec,
+                   (long long) sb.st_size)
+         < (int) (size - used);
+}
+
+/* What the worker compares with what it loaded (the Node binary, the bundled command line and
+ * the addon beside it, <package>/build/Release/sysbox.node): a rebuilt runtime makes workers
+ * that loaded the old one step aside.  */
+static int
+identity (const char *node, const char *script, char *out, size_t size)
+{
+  char addon[PATH_MAX];
+  const char *lib = strrchr (script, '/');
+
+  if (lib == NULL
+      || snprintf (addon, sizeof addon, "%.*s/../build/Release/sysbox.node", (int) (lib - script),
+                   script)
+             >= (int) sizeof addon)
+    return 0;
+  out[0] = '\0';
+  return file_identity (node, out, size) && file_identity (script, out, size)
+         && file_identity (addon, out, size);
 }
 
 static int
-build_request (struct warm_packet *p, const char *script, int argc, char **argv)
+build_request (struct warm_packet *p, const char *node, const char *script, int argc,
+               char **argv)
 {
-  char id[128], cwd[PATH_MAX];
+  char id[512], cwd[PATH_MAX];
   mode_t mask = umask (0);
   int envc = 0, ok;
 
   umask (mask);
-  if (! identity (script, id, sizeof id) || getcwd (cwd, sizeof cwd) == NULL)
+  if (! identity (node, script, id, sizeof id) || getcwd (cwd, sizeof cwd) == NULL)
     return 0;
 
   ok = warm_add_field (p, "request") && warm_add_field (p, id) && warm_add_field (p, cwd)
@@ -79,9 +100,6 @@ build_request (struct warm_packet *p, const char *script, int argc, char **argv)
   ok = ok && warm_add_number (p, envc);
   for (char **e = environ; ok && *e; e++)
     ok = warm_add_field (p, *e);
-
-  for (int fd = 0; fd < 3; fd++)
-    p->fds[p->nfds++] = fd;
   return ok;
 }
 
@@ -96,7 +114,9 @@ start_worker (const char *node, const char *script)
     return;
   if (child == 0)
     {
-      char *args[] = { (char *) node, (char *) script, (char *) "--warm-worker", NULL };
+      /* As src-ts/cli/warm.ts starts the workers that follow.  */
+      char *args[] = { (char *) node, (char *) "--no-lazy", (char *) script,
+                       (char *) "--warm-worker", NULL };
       char *env[] = { (char *) "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                       (char *) "UV_THREADPOOL_SIZE=6", NULL };
       int null;
@@ -110,8 +130,10 @@ start_worker (const char *node, const char *script)
       if (null < 0)
         _exit (1);
       for (int fd = 0; fd < 3; fd++)
-        dup2 (null, fd);
-      syscall (SYS_close_range, 3U, ~0U, 0U);
+        if (dup2 (null, fd) < 0)
+          _exit (1);
+      if (syscall (SYS_close_range, 3U, ~0U, 0U) < 0)
+        _exit (1);
       execve (node, args, env);
       _exit (1);
     }
@@ -119,20 +141,33 @@ start_worker (const char *node, const char *script)
     ;
 }
 
-/* In the child: the worker's fds go to 3, 4, ... and nothing else stays open.  */
-static void
-exec_child (struct warm_packet *p, char **fields, int count)
+/* Whether a `spawn` packet is well formed: spawn PATH ARGC ARGV..., an absolute path.  */
+static int
+spawn_args (char **fields, int count, char **args)
 {
-  char *args[WARM_MAX_FDS + 2];
-  char *env[] = { NULL };
   int argc = count >= 3 ? atoi (fields[2]) : -1;
-  int moved[WARM_MAX_FDS];
 
-  if (argc < 1 || argc > WARM_MAX_FDS || 3 + argc != count)
-    _exit (127);
+  if (argc < 1 || argc > MAX_ARGS || 3 + argc != count || fields[1][0] != '/')
+    return 0;
   for (int i = 0; i < argc; i++)
     args[i] = fields[3 + i];
   args[argc] = NULL;
+  return 1;
+}
+
+/* In the child: the signal state a fresh process has, the worker's fds at 3, 4, ... and
+ * nothing else open; then the program.  */
+static void __attribute__ ((noreturn))
+exec_child (struct warm_packet *p, const char *path, char **args)
+{
+  char *env[] = { NULL };
+  int moved[WARM_MAX_FDS];
+  sigset_t none;
+
+  for (int sig = 1; sig < NSIG; sig++)
+    signal (sig, SIG_DFL);
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
 
   /* Out of the way first, so that placing one does not overwrite another.  */
   for (int i = 0; i < p->nfds; i++)
@@ -141,9 +176,10 @@ exec_child (struct warm_packet *p, char **fields, int count)
   for (int i = 0; i < p->nfds; i++)
     if (dup2 (moved[i], 3 + i) < 0)
       _exit (127);
-  syscall (SYS_close_range, 3U + (unsigned) p->nfds, ~0U, 0U);
+  if (syscall (SYS_close_range, 3U + (unsigned) p->nfds, ~0U, 0U) < 0)
+    _exit (127);
 
-  execve (fields[1], args, env);
+  execve (path, args, env);
   _exit (127);
 }
 
@@ -157,37 +193,53 @@ static void
 reply_spawn (int sock, struct warm_packet *p, char **fields, int count, struct child *children,
              int *nchildren)
 {
-  struct warm_packet *out = calloc (1, sizeof *out);
-  pid_t pid = *nchildren < MAX_CHILDREN && count >= 3 ? fork () : -1;
-  int err = errno;
+  static struct warm_packet out;
+  char *args[MAX_ARGS + 1];
+  const char *failure = NULL;
+  pid_t pid = -1;
+  int pidfd = -1;
 
-  if (pid == 0)
-    exec_child (p, fields, count);
-  warm_close_fds (p);
-  if (out == NULL)
-    exit (1);
-  if (pid > 0)
+  if (*nchildren >= MAX_CHILDREN)
+    failure = "too many processes at once";
+  else if (! spawn_args (fields, count, args))
+    failure = "a malformed spawn request";
+  else if ((pid = fork ()) < 0)
+    failure = strerror (errno);
+  else if (pid == 0)
+    exec_child (p, fields[1], args);
+  else if ((pidfd = (int) syscall (SYS_pidfd_open, pid, 0)) < 0)
     {
-      children[*nchildren].pid = pid;
-      children[*nchildren].pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+      /* Without a pidfd its exit would go unreported: it must not run.  */
+      failure = strerror (errno);
+      kill (pid, SIGKILL);
+      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    }
+  warm_close_fds (p);
+
+  out = (struct warm_packet) { .len = 0 };
+  if (failure == NULL)
+    {
+      children[*nchildren] = (struct child) { .pid = pid, .pidfd = pidfd };
       (*nchildren)++;
-      warm_add_field (out, "pid");
-      warm_add_number (out, pid);
+      warm_add_field (&out, "pid");
+      warm_add_number (&out, pid);
     }
   else
     {
-      warm_add_field (out, "failed");
-      warm_add_field (out, *nchildren >= MAX_CHILDREN ? "too many children" : strerror (err));
+      warm_add_field (&out, "failed");
+      warm_add_field (&out, failure);
     }
-  warm_send (sock, out);
-  free (out);
+  warm_send (sock, &out);
 }
 
 static void
 reap (int sock, struct child *c)
 {
-  struct warm_packet out = { .len = 0 };
+  static struct warm_packet out;
   int status = 0;
+
+  out = (struct warm_packet) { .len = 0 };
 
   while (waitpid (c->pid, &status, 0) < 0 && errno == EINTR)
     ;
@@ -214,7 +266,7 @@ finish (int sock, int status)
 
 /* After `go`: fork what the worker asks for until it reports the command's exit status.  */
 static void __attribute__ ((noreturn))
-serve (int sock)
+serve (int sock, pid_t worker)
 {
   static struct warm_packet in;
   struct child children[MAX_CHILDREN];
@@ -256,8 +308,11 @@ serve (int sock)
         warm_close_fds (&in);
     }
 
-  /* The worker is gone without an exit status: it was killed, as this command now is.  */
-  fprintf (stderr, "sysbox-runc: the runtime process serving this command died\n");
+  /* The worker is gone without an exit status: it was killed, and so is this command.  */
+  fprintf (stderr,
+           "sysbox-runc: the runtime process serving this command (warm worker %d) died before "
+           "it finished\n",
+           (int) worker);
   exit (1);
 }
 
@@ -277,30 +332,54 @@ eligible (const char *command)
   return 0;
 }
 
+/* Connects without waiting: a full backlog means the worker is busy or stuck, and then the
+ * launcher runs the command itself.  Returns the socket and the server's pid, which must be
+ * root's; -1 with errno set otherwise.  */
+static int
+connect_worker (pid_t *server)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = WARM_SOCKET };
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  int sock = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+  if (sock < 0)
+    return -1;
+  if (connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0
+      || getsockopt (sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0
+      || fcntl (sock, F_SETFL, 0) < 0)
+    {
+      int err = errno;
+
+      close (sock);
+      errno = err;
+      return -1;
+    }
+  *server = cred.pid;
+  return sock;
+}
+
 void
 relay_to_worker (const char *node, const char *script, const char *command, int argc,
                  char **argv)
 {
   static struct warm_packet p;
-  struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = WARM_SOCKET };
   struct pollfd pfd;
   char *fields[4];
+  pid_t worker;
   int sock, count;
 
   if (! eligible (command))
     return;
-  sock = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  sock = connect_worker (&worker);
   if (sock < 0)
-    return;
-  if (connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
     {
       if (errno == ENOENT || errno == ECONNREFUSED)
         start_worker (node, script);
-      close (sock);
       return;
     }
 
-  if (! build_request (&p, script, argc, argv) || ! warm_send (sock, &p))
+  if (! build_request (&p, node, script, argc, argv) || ! warm_send (sock, &p))
     goto fallback;
   pfd = (struct pollfd) { .fd = sock, .events = POLLIN };
   if (poll (&pfd, 1, READY_TIMEOUT_MS) != 1)
@@ -316,10 +395,13 @@ relay_to_worker (const char *node, const char *script, const char *command, int 
   if (count < 1 || strcmp (fields[0], "ready") != 0)
     goto fallback;
 
+  /* The standard streams go only with `go`: a launcher that gave up leaves none behind.  */
   p = (struct warm_packet) { .len = 0 };
+  for (int fd = 0; fd < 3; fd++)
+    p.fds[p.nfds++] = fd;
   if (! warm_add_field (&p, "go") || ! warm_send (sock, &p))
     goto fallback;
-  serve (sock);
+  serve (sock, worker);
 
 fallback:
   close (sock);

@@ -26,6 +26,9 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
 
 #define MAX_FIELDS 4096
 
@@ -93,10 +96,11 @@ warm_probe (napi_env env, napi_callback_info info)
   if (! socket_address (env, argv[0], &addr))
     return NULL;
 
-  fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  /* Not waiting: a full backlog also means something listens.  */
+  fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0)
     return throw_errno (env, errno, "make a socket", NULL);
-  ok = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
+  ok = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0 || errno == EAGAIN;
   close (fd);
 
   NAPI_CALL (env, napi_get_boolean (env, ok, &result));
@@ -139,17 +143,24 @@ recv_execute (napi_env env, void *data)
         }
       if (getsockopt (w->conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
         {
+          socklen_t fdlen = sizeof w->pidfd;
+
           w->uid = (int) cred.uid;
           w->pid = (int) cred.pid;
-          /* Taken while the launcher waits for an answer, so it is that launcher's.  */
-          w->pidfd = (int) syscall (SYS_pidfd_open, cred.pid, 0);
+          /* The peer's own pidfd, where the kernel gives one (6.5 on); else one taken by pid,
+           * which the caller checks against what it read of the peer.  */
+          if (getsockopt (w->conn, SOL_SOCKET, SO_PEERPIDFD, &w->pidfd, &fdlen) < 0)
+            w->pidfd = (int) syscall (SYS_pidfd_open, cred.pid, 0);
         }
       /* A launcher sends its request as it connects; one that does not is not a launcher.  */
       setsockopt (w->conn, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
     }
 
   w->count = warm_recv (w->conn, &w->packet, w->fields, MAX_FIELDS);
-  if (w->count < 0)
+  /* A connection that sent nothing in time has nothing to serve; the listener goes on.  */
+  if (w->count < 0 && w->listener >= 0 && (errno == EAGAIN || errno == ECONNRESET))
+    w->count = 0;
+  else if (w->count < 0)
     w->err = errno;
   if (w->listener >= 0)
     {
@@ -396,18 +407,37 @@ string_list (napi_env env, napi_value array, struct warm_packet *storage, char *
 /* Starts `argv` in a session of its own, with this process's standard streams (in a worker
  * that has not served yet, /dev/null), `fd` as its fd 3 and a low priority.  It is not waited
  * for: it outlives the worker that starts it.  */
+/* In the vfork child: a fresh process's signal state (it shares the parent's memory, so no
+ * handler of Node's may run in it), its own session, a low priority (it starts while a command
+ * runs and should not slow it, until run_normally), `fd` at 3 and nothing else open.  */
+static void __attribute__ ((noreturn))
+exec_worker (int fd, char **argp, char **envp, const sigset_t *mask)
+{
+  for (int sig = 1; sig < NSIG; sig++)
+    signal (sig, SIG_DFL);
+  sigprocmask (SIG_SETMASK, mask, NULL);
+  if (setsid () < 0 || setpriority (PRIO_PROCESS, 0, WORKER_NICE) < 0 || dup2 (fd, 3) < 0
+      || syscall (SYS_close_range, 4U, ~0U, 0U) < 0)
+    _exit (127);
+  execve (argp[0], argp, envp);
+  _exit (127);
+}
+
 static napi_value
 spawn_detached (napi_env env, napi_callback_info info)
 {
   napi_value argv[3], result;
   size_t argc = 3;
-  struct warm_packet *args = calloc (1, sizeof *args), *vars = calloc (1, sizeof *vars);
+  struct warm_packet *args, *vars;
   char *argp[64], *envp[64];
+  sigset_t all, saved;
   int32_t fd;
   int err, moved;
   pid_t pid = -1;
 
   NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
+  args = calloc (1, sizeof *args);
+  vars = calloc (1, sizeof *vars);
   if (args == NULL || vars == NULL || argc < 3
       || ! string_list (env, argv[0], args, argp, 64) || argp[0] == NULL
       || ! string_list (env, argv[1], vars, envp, 64)
@@ -424,20 +454,14 @@ spawn_detached (napi_env env, napi_callback_info info)
   err = moved < 0 ? errno : 0;
   if (err == 0)
     {
-      /* vfork: the child only makes system calls before it execs, and copying the page
-       * tables of a Node process would cost more than the rest together.  */
+      /* vfork: copying the page tables of a Node process would cost more than the rest.  */
+      sigfillset (&all);
+      pthread_sigmask (SIG_SETMASK, &all, &saved);
       pid = vfork ();
       if (pid == 0)
-        {
-          /* It starts while a command runs and should not slow it: it runs at a low priority
-           * until it serves (see run_normally).  */
-          if (setsid () < 0 || setpriority (PRIO_PROCESS, 0, WORKER_NICE) < 0
-              || dup2 (moved, 3) < 0 || syscall (SYS_close_range, 4U, ~0U, 0U) < 0)
-            _exit (127);
-          execve (argp[0], argp, envp);
-          _exit (127);
-        }
+        exec_worker (moved, argp, envp, &saved);
       err = pid < 0 ? errno : 0;
+      pthread_sigmask (SIG_SETMASK, &saved, NULL);
       close (moved);
     }
 
@@ -448,6 +472,30 @@ spawn_detached (napi_env env, napi_callback_info info)
   if (err != 0)
     return NULL;
   NAPI_CALL (env, napi_create_int32 (env, pid, &result));
+  return result;
+}
+
+/* Whether the process behind `pidfd` has not exited.  */
+static napi_value
+pidfd_alive (napi_env env, napi_callback_info info)
+{
+  napi_value argv[1], result;
+  size_t argc = 1;
+  struct pollfd pfd = { .events = POLLIN };
+  int32_t pidfd;
+  int n;
+
+  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_int32 (env, argv[0], &pidfd) != napi_ok || pidfd < 0)
+    {
+      napi_throw_type_error (env, "ERR_INVALID_ARG_TYPE", "pidfd must be an open fd");
+      return NULL;
+    }
+  pfd.fd = pidfd;
+  n = poll (&pfd, 1, 0);
+  if (n < 0)
+    return throw_errno (env, errno, "poll a pidfd", NULL);
+  NAPI_CALL (env, napi_get_boolean (env, n == 0, &result));
   return result;
 }
 
@@ -491,6 +539,18 @@ die_with (napi_env env, napi_callback_info info)
   return NULL;
 }
 
+/* The file status flags of the standard streams a worker took over, which Node may change
+ * (O_NONBLOCK) and which its own exit would put back; they are the caller's.  */
+static int stdio_flags[3] = { -1, -1, -1 };
+
+static napi_value
+save_stdio (napi_env env, napi_callback_info info)
+{
+  for (int fd = 0; fd < 3; fd++)
+    stdio_flags[fd] = fcntl (fd, F_GETFL);
+  return NULL;
+}
+
 /* Ends the process now, with `status`: a worker that has reported its command's status must
  * be gone before its launcher exits, and Node's own exit waits for the thread that still reads
  * the launcher's socket.  Everything the command wrote went out synchronously.  */
@@ -501,9 +561,12 @@ exit_now (napi_env env, napi_callback_info info)
   size_t argc = 1;
   int32_t status = 1;
 
-  napi_get_cb_info (env, info, &argc, argv, NULL, NULL);
-  if (argc >= 1)
-    napi_get_value_int32 (env, argv[0], &status);
+  if (napi_get_cb_info (env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1
+      || napi_get_value_int32 (env, argv[0], &status) != napi_ok)
+    status = 1;
+  for (int fd = 0; fd < 3; fd++)
+    if (stdio_flags[fd] >= 0)
+      fcntl (fd, F_SETFL, stdio_flags[fd]);
   _exit (status & 0xff);
 }
 
@@ -546,6 +609,8 @@ define_warm_functions (napi_env env, napi_value exports)
     { "runNormally", NULL, run_normally, NULL, NULL, NULL, napi_enumerable, NULL },
     { "dieWith", NULL, die_with, NULL, NULL, NULL, napi_enumerable, NULL },
     { "exitNow", NULL, exit_now, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "saveStdio", NULL, save_stdio, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "pidfdAlive", NULL, pidfd_alive, NULL, NULL, NULL, napi_enumerable, NULL },
   };
 
   NAPI_CALL (env, napi_define_properties (env, exports, sizeof props / sizeof props[0], props));

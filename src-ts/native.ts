@@ -29,6 +29,8 @@ interface NativeAddon {
   runNormally(): void;
   dieWith(pidfd: number): void;
   exitNow(status: number): never;
+  saveStdio(): void;
+  pidfdAlive(pidfd: number): boolean;
 }
 
 /** One packet between a launcher and a warm worker (src-c/common/warm.h). */
@@ -289,7 +291,18 @@ export function dieWith(pidfd: number): void {
   load().dieWith(pidfd);
 }
 
-/** _exit(2): ends the process at once, without Node's exit. */
+/** Records the flags of fds 0, 1 and 2, which exitNow puts back. */
+export function saveStdio(): void {
+  load().saveStdio();
+}
+
+/** Whether the process behind `pidfd` has not exited. */
+export function pidfdAlive(pidfd: number): boolean {
+  checkFd(pidfd, 'pidfd');
+  return load().pidfdAlive(pidfd);
+}
+
+/** _exit(2) after putting back the flags saveStdio recorded: no Node exit. */
 export function exitNow(status: number): never {
   if (!Number.isInteger(status)) throw new TypeError('status must be an integer');
   return load().exitNow(status);

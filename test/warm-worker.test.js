@@ -100,7 +100,7 @@ t.test('the worker takes the caller cwd, environment and relative paths', async 
     env: { ...process.env, SYSBOX_TEST_KILL_AT: 'create:forked' },
   });
   t.equal(killed.status, 1, 'a command whose worker died fails');
-  t.match(killed.stderr, /the runtime process serving this command died/);
+  t.match(killed.stderr, /serving this command \(warm worker \d+\) died before it finished/);
   t.equal(launch(['--root', root, 'delete', '--force', 'k']).status, 0, 'and is cleaned up');
   t.notOk(fs.existsSync(path.join(root, 'k')));
 });

@@ -92,8 +92,12 @@ warm_recv (int sock, struct warm_packet *p, char **fields, int max_fields)
   p->len = (size_t) n;
   if (n == 0 || p->data[n - 1] != '\0' || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
     return 0;
-  for (size_t at = 0; at < p->len && count < max_fields; at += strlen (p->data + at) + 1)
-    fields[count++] = p->data + at;
+  for (size_t at = 0; at < p->len; at += strlen (p->data + at) + 1)
+    {
+      if (count == max_fields)
+        return 0;
+      fields[count++] = p->data + at;
+    }
   return count;
 }
 

@@ -4,9 +4,9 @@
  * Each message is one SOCK_SEQPACKET packet of NUL-terminated fields, the first naming it; a
  * packet may carry file descriptors.  In order:
  *
- *   launcher -> worker  request IDENTITY CWD UMASK ARGC ARGV... ENVC ENV...   + fds 0, 1, 2
+ *   launcher -> worker  request IDENTITY CWD UMASK ARGC ARGV... ENVC ENV...
  *   worker -> launcher  ready | stale | elsewhere
- *   launcher -> worker  go
+ *   launcher -> worker  go                                         + fds 0, 1, 2
  *   worker -> launcher  spawn PATH ARGC ARGV...      + the fds the child gets from 3 on
  *   launcher -> worker  pid N | failed MESSAGE
  *   launcher -> worker  exited N STATUS
@@ -47,7 +47,8 @@ int warm_add_number (struct warm_packet *p, long long value);
 int warm_send (int sock, const struct warm_packet *p);
 
 /* Receives one packet, its fds close-on-exec, and points `fields` at its fields; returns their
- * count, 0 at end of stream or for a packet that is not NUL-terminated fields, -1 on error.  */
+ * count, 0 at end of stream or for a packet that is not NUL-terminated fields or has more than
+ * `max_fields`, -1 on error.  */
 int warm_recv (int sock, struct warm_packet *p, char **fields, int max_fields);
 
 /* Closes the fds a received packet carried.  */

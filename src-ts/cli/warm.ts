@@ -17,6 +17,8 @@ import {
   dupTo,
   exitNow,
   lockFile,
+  pidfdAlive,
+  saveStdio,
   runNormally,
   spawnDetached,
   warmAccept,
@@ -37,6 +39,15 @@ interface Request {
   umask: number;
   args: string[];
   env: string[];
+}
+
+/** A command this worker has taken: nothing of it has run yet. */
+interface Taken {
+  conn: number;
+  /** The launcher's: this worker dies when it exits. */
+  pidfd: number;
+  request: Request;
+  /** The launcher's standard streams. */
   stdio: number[];
 }
 
@@ -51,7 +62,7 @@ function standing(pid: number | 'self'): string {
   const status = fs
     .readFileSync(`${proc}/status`, 'utf8')
     .split('\n')
-    .filter((l) => /^(Uid|Gid|Groups|Cap\w+|NoNewPrivs|Seccomp):/.test(l));
+    .filter((l) => /^(Uid|Gid|Groups|Cap\w+|NoNewPrivs|Seccomp|Seccomp_filters):/.test(l));
   const namespaces = ['mnt', 'pid', 'net', 'user', 'cgroup', 'ipc', 'uts'].map((ns) =>
     fs.readlinkSync(`${proc}/ns/${ns}`),
   );
@@ -65,15 +76,24 @@ function standing(pid: number | 'self'): string {
   return JSON.stringify([status, namespaces, `${root.dev}:${root.ino}`, label]);
 }
 
-/** What the launcher computes from the script it would run; see identity() in relay.c. */
+function fileIdentity(file: string): string {
+  const s = fs.statSync(file, { bigint: true });
+  return `${s.dev}:${s.ino}:${s.ctimeNs}:${s.size}`;
+}
+
+/**
+ * What this worker loaded: the Node binary it runs (through /proc/self/exe, which stays the
+ * file that was started even if another replaced it), the bundled command line and the addon.
+ * See identity() in src-c/relay.c, which computes the same for what it would start.
+ */
 function identityOf(script: string): string {
-  const s = fs.statSync(script, { bigint: true });
-  return `${s.dev}:${s.ino}:${s.mtimeNs}:${s.size}`;
+  const addon = path.join(path.dirname(script), '..', 'build', 'Release', 'sysbox.node');
+  return ['/proc/self/exe', script, addon].map(fileIdentity).join('/');
 }
 
 function parseRequest(p: WarmPacket): Request | undefined {
   const f = p.fields;
-  if (f[0] !== 'request' || f.length < 6 || p.fds.length !== 3) return undefined;
+  if (f[0] !== 'request' || f.length < 6 || p.fds.length !== 0) return undefined;
   const argc = Number(f[4]);
   const envc = Number(f[5 + argc]);
   if (!Number.isInteger(argc) || !Number.isInteger(envc) || 6 + argc + envc !== f.length) {
@@ -85,7 +105,6 @@ function parseRequest(p: WarmPacket): Request | undefined {
     umask: Number(f[3]),
     args: f.slice(5, 5 + argc),
     env: f.slice(6 + argc),
-    stdio: p.fds,
   };
 }
 
@@ -122,20 +141,50 @@ function peerStanding(pid: number): string | undefined {
   }
 }
 
-/** Waits for a launcher like this worker that asks for a command. */
-async function nextRequest(
-  listener: number,
-): Promise<{ conn: number; pidfd: number; request: Request }> {
-  const own = standing('self');
-  for (;;) {
-    const p = await warmAccept(listener);
+function closeQuietly(fds: number[]): void {
+  for (const fd of fds) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // Closed already.
+    }
+  }
+}
+
+/**
+ * Looks at one connection: a launcher like this worker (see standing) asking for a command of
+ * this build gets `ready`, and the command is taken when its `go` comes. Anything else is
+ * answered if it can be and closed; `stale` tells the caller to step aside.
+ */
+async function consider(
+  p: WarmPacket,
+  own: string,
+  identity: string,
+): Promise<Taken | 'stale' | undefined> {
+  const close = (): undefined => {
+    closeQuietly([p.conn, ...p.fds, ...(p.pidfd >= 0 ? [p.pidfd] : [])]);
+    return undefined;
+  };
+  try {
     const request = p.uid === 0 && p.pidfd >= 0 ? parseRequest(p) : undefined;
-    if (request && peerStanding(p.pid) === own) return { conn: p.conn, pidfd: p.pidfd, request };
-    // A probe, a hung-up launcher, a stranger, or a launcher confined otherwise than this
-    // worker: it runs its command itself.
-    if (request) warmSend(p.conn, ['elsewhere']);
-    closeAll(p.pidfd >= 0 ? [...p.fds, p.pidfd] : p.fds);
-    fs.closeSync(p.conn);
+    // A probe, a hung-up launcher or a stranger.
+    if (!request) return close();
+    // What was read of the peer is the launcher's only if it is still there: its pid is
+    // then not another process's.
+    if (peerStanding(p.pid) !== own || !pidfdAlive(p.pidfd)) {
+      warmSend(p.conn, ['elsewhere']);
+      return close();
+    }
+    if (request.identity !== identity) return 'stale';
+    warmSend(p.conn, ['ready']);
+    const go = await warmReceive(p.conn);
+    if (go.fields[0] !== 'go' || go.fds.length !== 3) {
+      closeQuietly(go.fds);
+      return close();
+    }
+    return { conn: p.conn, pidfd: p.pidfd, request, stdio: go.fds };
+  } catch {
+    return close();
   }
 }
 
@@ -167,20 +216,22 @@ function relayThrough(conn: number): void {
   setProcessRelay({
     spawn(argv, fds) {
       return new Promise((resolve, reject) => {
-        started.push({ resolve, reject });
         warmSend(conn, ['spawn', argv[0], String(argv.length), ...argv], fds);
+        started.push({ resolve, reject });
       });
     },
   });
 }
 
 /** Becomes the process the launcher would have started, and reports its exit status. */
-function becomeCaller(conn: number, r: Request, script: string): void {
+function becomeCaller(taken: Taken, script: string): void {
+  const { conn, request: r } = taken;
   runNormally();
-  r.stdio.forEach((fd, i) => {
+  taken.stdio.forEach((fd, i) => {
     dupTo(fd, i);
     if (fd !== i) fs.closeSync(fd);
   });
+  saveStdio();
   process.chdir(r.cwd);
   process.umask(r.umask);
   for (const key of Object.keys(process.env)) delete process.env[key];
@@ -199,6 +250,14 @@ function becomeCaller(conn: number, r: Request, script: string): void {
       exitNow(status);
     }
   };
+  // Node's own ending of an uncaught error would wait for the thread that reads the launcher's
+  // socket; this one reports, as Node does, and exits with Node's status for it.
+  const fatal = (err: unknown): void => {
+    process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
   relayThrough(conn);
 }
 
@@ -214,15 +273,22 @@ export async function serveWarm(
   const identity = identityOf(script);
   const listener = inherited ?? listen();
   if (listener === undefined) return 0;
-  const idle = setTimeout(() => process.exit(0), idleMs);
+  const own = standing('self');
+  // Node's exit would wait for the thread blocked in accept.
+  const idle = setTimeout(() => exitNow(0), idleMs);
 
-  const { conn, pidfd, request } = await nextRequest(listener);
+  let taken: Taken | 'stale' | undefined;
+  while (taken === undefined) {
+    const p = await warmAccept(listener).catch(() => undefined);
+    // Out of fds, say: wait rather than spin, and keep the socket for better times.
+    if (p === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+    else taken = await consider(p, own, identity);
+  }
   clearTimeout(idle);
-  if (request.identity !== identity) {
+  if (taken === 'stale') {
     // Built anew since this worker loaded it: step aside, and let the launcher start a new one.
     fs.closeSync(listener);
-    warmSend(conn, ['stale']);
-    return 0;
+    exitNow(0);
   }
 
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
@@ -232,11 +298,7 @@ export async function serveWarm(
     // Then the next launcher finds no worker and starts one.
   }
   fs.closeSync(listener);
-  warmSend(conn, ['ready']);
-  const go = await warmReceive(conn).catch(() => undefined);
-  if (go?.fields[0] !== 'go') return 0;
-
-  dieWith(pidfd);
-  becomeCaller(conn, request, script);
+  dieWith(taken.pidfd);
+  becomeCaller(taken, script);
   return run(process.argv);
 }
