@@ -28,6 +28,14 @@
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       "libraries": ["-lseccomp"]
+    },
+    {
+      "target_name": "sysbox-fs",
+      "type": "executable",
+      "sources": ["src-c/fs/main.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2",
+                 "<!@(pkg-config --cflags fuse3)"],
+      "libraries": ["<!@(pkg-config --libs fuse3)"]
     }
   ]
 }

@@ -17,6 +17,7 @@ PACKAGES=(
   gpgv
   busybox-static
   libseccomp-dev
+  libfuse3-dev
   pkg-config
   make
   g++

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/xattr.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -341,6 +342,28 @@ make_fifo (napi_env env, napi_callback_info info)
       return NULL;
     }
 
+  free (path);
+  return NULL;
+}
+
+/* Detaches the mount at `path`, if there is one, as `umount --lazy`: what still uses it keeps
+ * it until done.  Not following a final symlink: the path is the runtime's own.  */
+static napi_value
+unmount_lazy (napi_env env, napi_callback_info info)
+{
+  napi_value argv[1];
+  size_t argc = 1;
+  char *path;
+  int err = 0;
+
+  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
+  path = get_string (env, argv[0], "path");
+  if (path == NULL)
+    return NULL;
+  if (umount2 (path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+    err = errno;
+  if (err != 0)
+    throw_errno (env, err, "unmount", path);
   free (path);
   return NULL;
 }
@@ -772,6 +795,7 @@ init (napi_env env, napi_value exports)
     { "createUserns", NULL, create_userns, NULL, NULL, NULL, napi_enumerable, NULL },
     { "openIdmappedTree", NULL, open_idmapped_tree, NULL, NULL, NULL, napi_enumerable, NULL },
     { "hashTree", NULL, hash_tree, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "unmountLazy", NULL, unmount_lazy, NULL, NULL, NULL, napi_enumerable, NULL },
   };
 
   NAPI_CALL (env, napi_define_properties (env, exports, sizeof props / sizeof props[0], props));

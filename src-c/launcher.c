@@ -10,8 +10,8 @@
  *   - `start ID` of a created container without poststart hooks: one byte into its exec fifo;
  *   - `delete ID` of a container whose init has exited and that left a `teardown` file (written
  *     by create when deleting means no more than copying overlay's opaque marks and removing
- *     its cgroups, its ID range and its state): the shim runs it as soon as the container
- *     stops.
+ *     its cgroups, its ID range, the mount of its /proc server and its state): the shim runs
+ *     it as soon as the container stops.
  *
  * Anything else, and any doubt (an unknown flag, no --root, a fifo nobody reads), goes to Node,
  * which does the full checks and reports errors: to a warm worker, a Node that started before
@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -164,6 +165,7 @@ struct teardown
   char *range_file;
   char *range_owner;
   char *upper;
+  char *fuse;
 };
 
 static void
@@ -174,6 +176,7 @@ free_teardown (struct teardown *td)
   free (td->range_file);
   free (td->range_owner);
   free (td->upper);
+  free (td->fuse);
 }
 
 /* Reads the tab-separated teardown file; 0 when it is missing or not as create writes it.  */
@@ -204,6 +207,8 @@ read_teardown (const char *file, struct teardown *td)
         td->cgroups[td->ncgroups++] = strdup (a);
       else if (strcmp (kind, "opaque") == 0 && td->upper == NULL && a[0] == '/')
         td->upper = strdup (a);
+      else if (strcmp (kind, "fuse") == 0 && td->fuse == NULL && a[0] == '/')
+        td->fuse = strdup (a);
       else if (strcmp (kind, "range") == 0 && b != NULL && td->range_file == NULL)
         {
           td->range_file = strdup (a);
@@ -378,6 +383,12 @@ try_delete (const struct call *c)
             goto out;
         }
     }
+
+  /* The mount of the container's /proc server, which exits with the container but leaves its
+   * mount behind if it was killed first.  */
+  if (td.fuse != NULL && umount2 (td.fuse, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL
+      && errno != ENOENT)
+    goto out;
 
   rootfd = open (c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)

@@ -20,6 +20,8 @@ export interface RuntimeConfig {
   idRange?: { start: number; size: number };
   /** Share preloaded inner images between containers (default true). */
   innerDockerImageSharing?: boolean;
+  /** Serve per-container /proc and /sys files with sysbox-fs (default true). */
+  procEmulation?: boolean;
   /** Root of the shared store of inner image layers. */
   innerImageStore?: string;
 }
@@ -51,6 +53,7 @@ export function loadRuntimeConfig(file: string | undefined): RuntimeConfig {
     'honorCaps',
     'idRange',
     'innerDockerImageSharing',
+    'procEmulation',
     'innerImageStore',
   ]);
   for (const key of Object.keys(c)) {
@@ -61,6 +64,9 @@ export function loadRuntimeConfig(file: string | undefined): RuntimeConfig {
   }
   if (c.honorCaps !== undefined && typeof c.honorCaps !== 'boolean') {
     throw bad(path, 'honorCaps must be true or false');
+  }
+  if (c.procEmulation !== undefined && typeof c.procEmulation !== 'boolean') {
+    throw bad(path, 'procEmulation must be true or false');
   }
   if (c.innerDockerImageSharing !== undefined && typeof c.innerDockerImageSharing !== 'boolean') {
     throw bad(path, 'innerDockerImageSharing must be true or false');

@@ -18,6 +18,7 @@ interface NativeAddon {
   makeNode(path: string, mode: number, dev: number): void;
   waitPid(pid: number): Promise<number>;
   hashTree(path: string): Promise<string>;
+  unmountLazy(path: string): void;
   warmListen(path: string): number;
   warmProbe(path: string): boolean;
   warmAccept(listener: number): Promise<WarmPacket>;
@@ -75,6 +76,19 @@ export function packageRoot(): string {
     root = dir;
   }
   return root;
+}
+
+/** Path of the server of emulated /proc and /sys files, built beside the addon. */
+export function fsProgram(): string {
+  return path.join(packageRoot(), 'build', 'Release', 'sysbox-fs');
+}
+
+/** Detaches the mount at `target` if there is one (umount --lazy). */
+export function unmountLazy(target: string): void {
+  if (typeof target !== 'string' || !path.isAbsolute(target)) {
+    throw new TypeError(`path must be absolute, got ${JSON.stringify(target)}`);
+  }
+  load().unmountLazy(target);
 }
 
 /** Path of the container init program built beside the addon. */

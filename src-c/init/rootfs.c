@@ -5,7 +5,9 @@
  * so a symlink in the image can never send a mount to a place on the host.  */
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -28,7 +30,7 @@ static const char *const rootfs_steps[] = {
   "propagation", "stage",     "stage-open", "root-overlay", "root-fd",  "mount",
   "mount-fd",    "symlink",   "mask",       "readonly",     "pivot",    "move-root",
   "hostname",    "domainname", "sysctl",    "root-readonly", "pin-ns",  "pin",
-  "mount-pin",
+  "mount-pin",   "graft",
 };
 
 int
@@ -236,6 +238,83 @@ mount_fd_step (struct step *s, struct init_state *st)
       free (target);
       close (fd);
     }
+}
+
+#define MAX_GRAFTED 256
+
+/* graft DIR: puts a tmpfs over DIR that holds what DIR held, each entry a bind mount of the
+ * original (a symlink, a copy), so that files the kernel lacks can be added there without
+ * hiding the rest: a DMI product UUID on a machine without DMI, in the container's sysfs.  */
+static void
+graft_step (struct step *s, struct init_state *st)
+{
+  struct
+  {
+    char name[256];
+    char link[PATH_MAX];
+    int tree;
+  } *kept = calloc (MAX_GRAFTED, sizeof *kept);
+  int dirfd, n = 0;
+  struct dirent *e;
+  char *target;
+  DIR *dir;
+
+  dirfd = open_in_root (st->root_fd, s->argv[1], O_RDONLY | O_DIRECTORY);
+  if (kept == NULL || dirfd < 0 || (dir = fdopendir (dup (dirfd))) == NULL)
+    die_errno (errno, "open `%s` to graft", s->argv[1]);
+
+  while ((e = readdir (dir)) != NULL)
+    {
+      if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
+        continue;
+      if (n == MAX_GRAFTED || strlen (e->d_name) >= sizeof kept[n].name)
+        die_errno (E2BIG, "graft `%s`: too many or too long entries", s->argv[1]);
+      strcpy (kept[n].name, e->d_name);
+      kept[n].tree = -1;
+      if (e->d_type == DT_LNK)
+        {
+          ssize_t len = readlinkat (dirfd, e->d_name, kept[n].link, sizeof kept[n].link - 1);
+
+          if (len < 0)
+            die_errno (errno, "read the link `%s` in `%s`", e->d_name, s->argv[1]);
+          kept[n].link[len] = '\0';
+        }
+      else
+        {
+          kept[n].tree = sb_open_tree (dirfd, e->d_name,
+                                       SB_OPEN_TREE_CLONE | SB_OPEN_TREE_CLOEXEC | SB_AT_RECURSIVE);
+          if (kept[n].tree < 0)
+            die_errno (errno, "clone `%s` in `%s`", e->d_name, s->argv[1]);
+        }
+      n++;
+    }
+  closedir (dir);
+
+  target = fd_path (dirfd);
+  if (mount ("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+    die_errno (errno, "mount a tmpfs over `%s`", s->argv[1]);
+  close (dirfd);
+  free (target);
+  dirfd = open_in_root (st->root_fd, s->argv[1], O_RDONLY | O_DIRECTORY);
+  if (dirfd < 0)
+    die_errno (errno, "reopen `%s`", s->argv[1]);
+
+  for (int i = 0; i < n; i++)
+    {
+      if (kept[i].tree < 0)
+        {
+          if (symlinkat (kept[i].link, dirfd, kept[i].name) < 0)
+            die_errno (errno, "link `%s` in `%s`", kept[i].name, s->argv[1]);
+          continue;
+        }
+      if (mkdirat (dirfd, kept[i].name, 0755) < 0
+          || sb_move_mount (kept[i].tree, "", dirfd, kept[i].name, SB_MOVE_MOUNT_F_EMPTY_PATH)
+                 < 0)
+        die_errno (errno, "put `%s` back in `%s`", kept[i].name, s->argv[1]);
+      close (kept[i].tree);
+    }
+  close (dirfd);
+  free (kept);
 }
 
 /* pin-ns: a mount namespace of the host's user namespace, private to this process, where `pin`
@@ -563,6 +642,8 @@ run_rootfs_step (struct step *s, struct init_state *st)
     root_fd_step (s, st);
   else if (strcmp (name, "mount") == 0 && s->argc == 7)
     mount_step (s, st);
+  else if (strcmp (name, "graft") == 0 && s->argc == 2)
+    graft_step (s, st);
   else if (strcmp (name, "mount-fd") == 0 && s->argc == 5)
     mount_fd_step (s, st);
   else if (strcmp (name, "symlink") == 0 && s->argc == 3)

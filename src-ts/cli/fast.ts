@@ -125,6 +125,7 @@ export async function runFast(call: FastCall): Promise<number> {
           idRange: g.idRange,
           systemdCgroup: g.systemdCgroup,
           innerImageSharing: g.innerImageSharing,
+          procEmulation: g.procEmulation,
           innerImageStore: g.innerImageStore,
           log: logger,
         });

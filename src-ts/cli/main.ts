@@ -65,6 +65,7 @@ function createOptions(id: string, o: Record<string, unknown>, g: Settings): Cre
     idRange: g.idRange,
     systemdCgroup: g.systemdCgroup,
     innerImageSharing: g.innerImageSharing,
+    procEmulation: g.procEmulation,
     innerImageStore: g.innerImageStore,
     log: logger,
   };

@@ -28,6 +28,7 @@ export interface Settings {
   idRange?: { start: number; size: number; source: string };
   innerImageSharing: boolean;
   innerImageStore?: string;
+  procEmulation: boolean;
 }
 
 function parseBool(flag: string, value: string | boolean | undefined): boolean | undefined {
@@ -54,6 +55,7 @@ export function resolveSettings(g: GlobalFlags): Settings {
       file.innerDockerImageSharing ??
       true,
     innerImageStore: file.innerImageStore,
+    procEmulation: file.procEmulation ?? true,
   };
 }
 

@@ -40,6 +40,8 @@ import { mirrorOpaqueInLayers, type CaptureSpec } from '../storage/capture';
 import { runHooks } from './hooks';
 import { sweepAbandoned } from './lifecycle';
 import { InitProcess } from './init-process';
+import { prepareForSystemd, runsSystemd } from './systemd';
+import { emulationSteps, startProcServer, wantsEmulation, type ProcServer } from './proc-emulation';
 import { deviceSteps, MS, mountSteps, onlyRootReaches } from './mounts';
 import { Plan, type Step } from './plan';
 import { credentialSteps, programSteps, rlimitSteps, wantsAllCapabilities } from './process-steps';
@@ -74,6 +76,8 @@ export interface CreateOptions {
   innerImageStore?: string;
   /** Set by create: the store this container's layers came from. */
   storeUsed?: string;
+  /** Serve per-container /proc and /sys files (the default) or leave the kernel's. */
+  procEmulation?: boolean;
   log: Logger;
 }
 
@@ -272,6 +276,8 @@ interface PlanInput {
   capture?: CaptureSpec;
   /** Steps that attach shared layers in the host's user namespace, set by rootSteps. */
   pins: Step[];
+  /** The server of the container's emulated /proc and /sys files, if it has its own /proc. */
+  procServer?: ProcServer;
 }
 
 /**
@@ -416,6 +422,7 @@ function finishSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Step[]
   }
   for (const p of spec.linux?.readonlyPaths ?? []) steps.push(['readonly', p]);
   for (const p of spec.linux?.maskedPaths ?? []) steps.push(['mask', p]);
+  if (x.procServer) steps.push(...emulationSteps(x.procServer, (fd) => x.fds.pass(fd)));
   if (proc.terminal) {
     const size = proc.consoleSize ?? { height: 0, width: 0 };
     steps.push(['console', String(size.height), String(size.width), 'bind']);
@@ -501,6 +508,7 @@ function writeTeardown(dir: string, s: ContainerState, poststop: boolean): void 
   if (s.capture) lines.push(`opaque\t${s.capture.upper}`);
   for (const h of s.cgroups.hierarchies) lines.push(`cgroup\t${dirOf(h, s.cgroups.path)}`);
   if (s.idStart !== undefined) lines.push(`range\t${rangeFile(s.idStart)}\t${dir}`);
+  if (fs.existsSync(path.join(dir, 'fs'))) lines.push(`fuse\t${path.join(dir, 'fs')}`);
   if (lines.some((l) => /[\n\0]/.test(l) || l.split('\t').length > 3)) return;
   fs.writeFileSync(path.join(dir, 'teardown'), lines.join('\n') + '\n', { mode: 0o600 });
 }
@@ -517,6 +525,8 @@ function collectStore(o: CreateOptions): void {
 export async function createContainer(o: CreateOptions): Promise<ContainerState> {
   const bundle = path.resolve(o.bundle);
   const { spec, rootfs } = loadSpec(bundle);
+  const systemd = runsSystemd(spec, rootfs);
+  if (systemd) prepareForSystemd(spec);
   const proc = spec.process!;
   checkTerminal(proc.terminal ?? false, o.consoleSocket);
   const dir = claimDir(o.root, o.id);
@@ -564,6 +574,16 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
     fs.chownSync(path.join(dir, 'mnt'), rootUid, rootGid);
     makeFifo(fifoPath(o.root, o.id), rootUid, rootGid);
     const seccomp = seccompSteps(spec.linux?.seccomp, true);
+    const emulate = o.procEmulation !== false && wantsEmulation(spec);
+    const serverStarting = emulate ? startProcServer(dir, rootUid, o.id) : undefined;
+    if (serverStarting) {
+      undo.push(() =>
+        serverStarting.then(
+          (server) => server.stop(),
+          () => undefined,
+        ),
+      );
+    }
     const usernsFd = fds.hold(createUserns(uidMappings, gidMappings));
     const input: PlanInput = {
       o,
@@ -580,8 +600,10 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
     };
     let pid: number;
     try {
+      if (serverStarting) input.procServer = await serverStarting;
       const plan = await buildPlan(input);
       pid = await runInit(input, plan, bundle);
+      input.procServer?.follow(pid);
     } finally {
       fds.closeAll();
     }
@@ -603,6 +625,7 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
       noNewPrivileges: proc.noNewPrivileges ?? false,
       honorCaps: o.honorCaps ?? false,
       hooks: { poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop },
+      systemd,
     };
     writeState(o.root, state);
     // The launcher starts containers itself unless this marker says there are hooks to run.

@@ -9,6 +9,7 @@ import { runHooks } from './hooks';
 import { releaseRange } from '../linux/idrange';
 import { capture } from '../storage/capture';
 import type { Hook } from './spec';
+import { signalForInit } from './systemd';
 import {
   containerDir,
   fifoPath,
@@ -109,7 +110,7 @@ export function killContainer(root: string, id: string, signal: number, all: boo
   const pids = all ? cgroupPids(s.cgroups) : [s.pid];
   for (const pid of pids) {
     try {
-      process.kill(pid, signal);
+      process.kill(pid, all ? signal : signalForInit(signal, s.systemd));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
       if (!all) throw new SysboxError('EBAD_STATE', `container not running: ${id}`);

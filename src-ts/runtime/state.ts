@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { unmountProcServer } from './proc-emulation';
 import { notFound, SysboxError, systemError } from '../errors';
 import type { IdMapping } from './spec';
 import type { Step } from './plan';
@@ -36,6 +37,8 @@ export interface ContainerState {
   /** Processes get exactly the capabilities they list (see wantsAllCapabilities). */
   honorCaps: boolean;
   hooks: { poststart?: unknown[]; poststop?: unknown[] };
+  /** The process is systemd, which halts on SIGRTMIN+3 (see systemd.ts). */
+  systemd?: boolean;
 }
 
 /**
@@ -178,6 +181,7 @@ export function ociState(root: string, s: ContainerState, status = statusOf(root
 }
 
 export function removeDir(root: string, id: string): void {
+  unmountProcServer(containerDir(root, id));
   fs.rmSync(containerDir(root, id), { recursive: true, force: true });
 }
 
