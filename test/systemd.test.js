@@ -78,4 +78,6 @@ t.test('docker stop halts systemd cleanly within its timeout', async (t) => {
   t.ok(seconds < 25, `stopped in ${seconds.toFixed(1)} s, before the 30 s timeout`);
   const code = dockerRun(['inspect', '--format', '{{.State.ExitCode}}', id]).stdout.trim();
   t.not(code, '137', `exited by itself (status ${code}), not killed`);
+  const mark = dockerRun(['cp', `${id}:/var/lib/sysbox-test-stopped`, '-']);
+  t.equal(mark.status, 0, 'systemd stopped its units on the way out');
 });
