@@ -245,11 +245,14 @@ t.test('a container reaches no host file and no host-global setting', async (t) 
   t.teardown(() => fs.rmSync(secret, { force: true }));
   const hostname = os.hostname();
   const panic = fs.readFileSync('/proc/sys/kernel/panic', 'utf8');
+  const swappiness = fs.readFileSync('/proc/sys/vm/swappiness', 'utf8').trim();
   const probes = [
     `cat ${secret}`,
     'mknod /tmp/disk b 254 0 && cat /tmp/disk',
     'mkdir -p /mnt && mount -t ext4 /dev/vda /mnt',
-    'mount -o remount,rw /proc/sys; echo 7 > /proc/sys/kernel/panic',
+    // kernel.panic is the container's own (sysbox-fs); vm.swappiness is the host's (the value
+    // written is the host's own, so that a hole would change nothing).
+    `mount -o remount,rw /proc/sys; echo ${swappiness} > /proc/sys/vm/swappiness`,
     'echo 1 > /proc/sysrq-trigger',
     `kill -0 ${process.pid}`,
     'ls /proc/1/root/../../../ | grep -q sysbox-host-secret',
@@ -264,7 +267,7 @@ t.test('a container reaches no host file and no host-global setting', async (t) 
     .join('\n');
   const bundle = makeBundle(
     t,
-    ['sh', '-c', script + '\nhostname changed-inside; echo done'],
+    ['sh', '-c', script + '\nhostname changed-inside; echo 7 > /proc/sys/kernel/panic; echo done'],
     (c) => {
       c.linux.resources = { pids: { limit: 100 }, memory: { limit: 256 * 1024 * 1024 } };
     },
@@ -276,7 +279,11 @@ t.test('a container reaches no host file and no host-global setting', async (t) 
   const out = fs.readFileSync(r.out, 'utf8');
   t.equal(out, 'done\n', 'every probe was denied');
   t.equal(os.hostname(), hostname, 'the host name is unchanged');
-  t.equal(fs.readFileSync('/proc/sys/kernel/panic', 'utf8'), panic, 'kernel.panic is unchanged');
+  t.equal(
+    fs.readFileSync('/proc/sys/kernel/panic', 'utf8'),
+    panic,
+    'kernel.panic, written inside, is unchanged',
+  );
 });
 
 t.test('device nodes in the rootfs cannot be opened', async (t) => {

@@ -11,6 +11,11 @@ const { makeBundle, makeRoot, runc, waitFor, repo } = require('./helpers');
 const cli = path.join(repo, 'lib', 'sysbox-runc.js');
 const secret = path.join(os.tmpdir(), `sysbox-probe-secret-${process.pid}`);
 
+/** The host's current value of a sysctl (`vm/swappiness`). */
+function hostValue(name) {
+  return fs.readFileSync(path.join('/proc/sys', name), 'utf8').trim();
+}
+
 /** [what it tries, a shell command that succeeds only if the container got through] */
 const probes = [
   ['read a host file', `cat ${secret}`],
@@ -26,14 +31,17 @@ const probes = [
     'mount a cgroup v1 hierarchy and find release_agent',
     'mkdir -p /c && mount -t cgroup -o memory none /c && ls /c/release_agent',
   ],
+  // kernel.panic and kernel.pid_max are the container's own (sysbox-fs): written below, and
+  // checked unchanged on the host. These are the host's, and get the host's own values.
   [
-    'write kernel.panic after remounting /proc/sys',
-    'mount -o remount,rw /proc/sys; echo 7 > /proc/sys/kernel/panic',
+    'write vm.swappiness after remounting /proc/sys',
+    `mount -o remount,rw /proc/sys; echo ${hostValue('vm/swappiness')} > /proc/sys/vm/swappiness`,
   ],
   ['write vm.drop_caches', 'mount -o remount,rw /proc/sys; echo 1 > /proc/sys/vm/drop_caches'],
   [
-    'write kernel.pid_max',
-    'mount -o remount,rw /proc/sys; echo 4194000 > /proc/sys/kernel/pid_max',
+    'write kernel.threads-max',
+    'mount -o remount,rw /proc/sys; ' +
+      `echo ${hostValue('kernel/threads-max')} > /proc/sys/kernel/threads-max`,
   ],
   ['trigger sysrq', 'echo h > /proc/sysrq-trigger'],
   ['read /proc/kcore after unmounting its mask', 'umount /proc/kcore; head -c 1 /proc/kcore'],
@@ -73,7 +81,8 @@ t.test(`${probes.length} isolation probes are all denied`, async (t) => {
   const script = probes
     .map(([, cmd], i) => `if (${cmd}) >/dev/null 2>&1; then echo "HOLE ${i}"; fi`)
     .join('\n');
-  const bundle = makeBundle(t, ['sh', '-c', `${script}\necho done`], (c) => {
+  const writes = 'echo 7 > /proc/sys/kernel/panic; echo 4194000 > /proc/sys/kernel/pid_max';
+  const bundle = makeBundle(t, ['sh', '-c', `${script}\n${writes}\necho done`], (c) => {
     c.linux.resources = { pids: { limit: 100 }, memory: { limit: 256 * 1024 * 1024 } };
   });
   const out = path.join(bundle, 'out');
@@ -91,6 +100,7 @@ t.test(`${probes.length} isolation probes are all denied`, async (t) => {
   const before = {
     hostname: os.hostname(),
     panic: fs.readFileSync('/proc/sys/kernel/panic', 'utf8'),
+    pidMax: fs.readFileSync('/proc/sys/kernel/pid_max', 'utf8'),
   };
   t.equal(runc(root, ['start', 'p']).status, 0);
   const done = await waitFor(() => fs.readFileSync(out, 'utf8').includes('done'), 60000);
@@ -105,7 +115,12 @@ t.test(`${probes.length} isolation probes are all denied`, async (t) => {
   t.equal(
     fs.readFileSync('/proc/sys/kernel/panic', 'utf8'),
     before.panic,
-    'kernel.panic is unchanged',
+    'kernel.panic, written inside, is unchanged',
+  );
+  t.equal(
+    fs.readFileSync('/proc/sys/kernel/pid_max', 'utf8'),
+    before.pidMax,
+    'kernel.pid_max, written inside, is unchanged',
   );
 });
 
