@@ -8,10 +8,10 @@
  *   - `delete --force ID` of a container that is not there, which the shim runs when it stops,
  *     after the real delete: it succeeds, as in runc;
  *   - `start ID` of a created container without poststart hooks: one byte into its exec fifo;
- *   - `delete ID` of a container whose init has exited and that left a `teardown` file (written
- *     by create when deleting means no more than copying overlay's opaque marks and removing
- *     its cgroups, its ID range, the mount of its /proc server and its state): the shim runs
- *     it as soon as the container stops.
+ *   - `delete ID` of a container whose init has exited (or, with --force, whose processes it
+ *     kills) and that left a `teardown` file (written by create when deleting means no more
+ *     than copying overlay's opaque marks and removing its cgroups, its ID range, the mount of
+ *     its /proc server and its state): the shim runs it as soon as the container stops.
  *
  * Anything else, and any doubt (an unknown flag, no --root, a fifo nobody reads), goes to Node,
  * which does the full checks and reports errors: to a warm worker, a Node that started before
@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +268,73 @@ cgroup_empty (const char *dir)
   return n == 0;
 }
 
+/* Whether the freezer cgroup among `td`'s, if any, is thawed: a frozen task does not die.  */
+static int
+thawed (const struct teardown *td)
+{
+  for (int i = 0; i < td->ncgroups; i++)
+    {
+      char path[PATH_MAX], state[16] = "";
+      const char *dir = td->cgroups[i];
+      ssize_t n;
+      int fd;
+
+      if (strstr (dir, "/freezer/") == NULL
+          || snprintf (path, sizeof path, "%s/freezer.state", dir) >= (int) sizeof path)
+        continue;
+      fd = open (path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      n = read (fd, state, sizeof state - 1);
+      close (fd);
+      if (n <= 0 || strncmp (state, "THAWED", 6) != 0)
+        return 0;
+    }
+  return 1;
+}
+
+/* `delete --force` of a running container: SIGKILL to every process in its cgroups until they
+ * are empty, as runc does; 0 if they do not empty within a second.  */
+static int
+kill_all (const struct teardown *td)
+{
+  for (int round = 0; round < 1000; round++)
+    {
+      int left = 0;
+
+      for (int i = 0; i < td->ncgroups; i++)
+        {
+          char path[PATH_MAX], buf[4096];
+          ssize_t n;
+          int fd;
+
+          if (snprintf (path, sizeof path, "%s/cgroup.procs", td->cgroups[i]) >= (int) sizeof path)
+            return 0;
+          fd = open (path, O_RDONLY | O_CLOEXEC);
+          if (fd < 0)
+            continue;
+          while ((n = read (fd, buf, sizeof buf - 1)) > 0)
+            {
+              buf[n] = '\0';
+              for (char *p = buf, *end; *p; p = end)
+                {
+                  long pid = strtol (p, &end, 10);
+
+                  if (end == p)
+                    break;
+                  if (pid > 0 && kill ((pid_t) pid, SIGKILL) == 0)
+                    left = 1;
+                }
+            }
+          close (fd);
+        }
+      if (! left)
+        return 1;
+      usleep (1000);
+    }
+  return 0;
+}
+
 /* Copies overlay's opaque mark from the spelling the container's overlay writes (user.*, it
  * runs with userxattr) to the one Docker's reads (trusted.*), for every directory below `fd`,
  * so that a commit of the stopped container keeps a directory it replaced as replaced.  The
@@ -354,7 +422,7 @@ try_delete (const struct call *c)
   if (snprintf (path, sizeof path, "%s/%s/teardown", c->root, c->id) >= (int) sizeof path
       || ! read_teardown (path, &td))
     goto out;
-  if (init_alive (td.pid, td.start_time))
+  if (init_alive (td.pid, td.start_time) && ! (c->force && thawed (&td) && kill_all (&td)))
     goto out;
   for (int i = 0; i < td.ncgroups; i++)
     if (! cgroup_empty (td.cgroups[i]))

@@ -183,3 +183,22 @@ t.test('workers serve only launchers like themselves', async (t) => {
   t.match(after.stderr, /does not exist/);
   t.notOk(alive(worker), 'leaves the worker serving the next launcher');
 });
+
+t.test('the launcher itself deletes a running container with --force', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['sleep', '1000']);
+  t.equal(launch(['--root', root, 'run', '--detach', '--bundle', bundle, 'c']).status, 0);
+  const { pid } = JSON.parse(launch(['--root', root, 'state', 'c']).stdout);
+  t.ok(alive(pid), 'it runs');
+  const worker = await idleWorker(t);
+
+  const r = launch(['--root', root, 'delete', '--force', 'c']);
+  t.equal(r.status, 0, r.stderr);
+  t.notOk(alive(pid), 'its process is gone');
+  t.notOk(fs.existsSync(path.join(root, 'c')), 'and its state');
+  t.ok(alive(worker), 'without a worker');
+  const cgroups = fs
+    .readdirSync('/sys/fs/cgroup')
+    .filter((h) => fs.existsSync(path.join('/sys/fs/cgroup', h, 'sysbox', 'c')));
+  t.same(cgroups, [], 'and its cgroups');
+});
