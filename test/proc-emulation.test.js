@@ -5,7 +5,10 @@ const t = require('tap');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { makeBundle, makeRoot, repo, waitFor } = require('./helpers');
+const { dockerReady, dockerRun, makeBundle, makeRoot, repo, waitFor } = require('./helpers');
+
+const system = 'sysbox-test/system:latest';
+const busybox = 'sysbox-test/busybox:latest';
 
 const launcher = path.join(repo, 'build', 'Release', 'sysbox-runc');
 
@@ -116,3 +119,40 @@ t.test(
     }
   },
 );
+
+t.test('a /proc that an inner container mounts shows the same files', async (t) => {
+  if (!dockerReady()) {
+    t.fail('dockerd does not answer: run scripts/setup.sh first');
+    return;
+  }
+  const r = dockerRun(['run', '-d', '--runtime=sysbox-runc', '--network', 'none', system]);
+  t.equal(r.status, 0, r.stderr);
+  const id = r.stdout.trim();
+  t.teardown(() => dockerRun(['rm', '-f', id]));
+  const ready = await waitFor(() => dockerRun(['exec', id, 'docker', 'info']).status === 0, 60000);
+  t.ok(ready, 'the inner dockerd answers');
+  const host = fs.readFileSync(overcommit, 'utf8').trim();
+  const mine = host === '1' ? '2' : '1';
+  t.equal(dockerRun(['exec', id, 'sh', '-c', `echo ${mine} > ${overcommit}`]).status, 0);
+
+  const inner = dockerRun([
+    'exec',
+    id,
+    'docker',
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    busybox,
+    'sh',
+    '-c',
+    `cat /proc/uptime ${overcommit}`,
+  ]);
+  t.equal(inner.status, 0, inner.stderr);
+  const [uptime, value] = inner.stdout.trim().split('\n');
+  const hostUptime = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  const seconds = Number(uptime.split(' ')[0]);
+  t.ok(seconds < 120, `the inner container's uptime is the system container's: ${seconds} s`);
+  t.ok(seconds < hostUptime / 2, `not the host's (${hostUptime} s)`);
+  t.equal(value, mine, "and its settings are the system container's");
+});

@@ -18,17 +18,24 @@
 #include <fcntl.h>
 #include <fuse.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <seccomp.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../common/kernel.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -360,6 +367,279 @@ make_uuid (const char *id)
             (h[0] >> 16) & 0xffff, h[0] & 0xffff, h[1] >> 48, h[1] & (uint64_t) 0xffffffffffff);
 }
 
+/* --- /proc for inner containers ---------------------------------------------------------------
+ *
+ * The container's mount(2) calls come here first (the init's mount-notify step).  A mount of a
+ * new proc filesystem is made here, as the caller would have made it (in its user, mount and
+ * PID namespaces), with the served files bound over the kernel's; every other mount goes on
+ * to the kernel untouched.  */
+
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#define SYS_fsconfig 431
+#define SYS_fsmount 432
+#endif
+#define FSCONFIG_SET_FLAG 0
+#define FSCONFIG_SET_STRING 1
+#define FSCONFIG_CMD_CREATE 6
+
+/* Copies a NUL-terminated string from the caller's memory; 0 if it is not one.  */
+static int
+read_string (pid_t pid, uint64_t addr, char *out, size_t size)
+{
+  struct iovec local = { .iov_base = out, .iov_len = size - 1 };
+  struct iovec remote = { .iov_base = (void *) (uintptr_t) addr, .iov_len = size - 1 };
+  ssize_t n;
+
+  if (addr == 0)
+    return 0;
+  n = process_vm_readv (pid, &local, 1, &remote, 1, 0);
+  if (n <= 0)
+    return 0;
+  out[n] = '\0';
+  return strnlen (out, (size_t) n) < (size_t) n;
+}
+
+/* Whether the caller has CAP_SYS_ADMIN (in its own user namespace, which the kernel checks).  */
+static int
+may_mount (pid_t pid)
+{
+  char path[64], line[256];
+  unsigned long long caps = 0;
+  FILE *f;
+
+  snprintf (path, sizeof path, "/proc/%d/status", pid);
+  f = fopen (path, "re");
+  if (f == NULL)
+    return 0;
+  while (fgets (line, sizeof line, f) != NULL)
+    if (sscanf (line, "CapEff: %llx", &caps) == 1)
+      break;
+  fclose (f);
+  return (caps >> 21) & 1;
+}
+
+/* An O_PATH fd of the mount target as the caller names it: runc names its own fd through
+ * /proc/self/fd, which must be the caller's; other absolute paths resolve in its root.  */
+static int
+open_target (pid_t pid, int rootfd, const char *target)
+{
+  char path[PATH_MAX];
+  const char *rest = NULL;
+
+  if (strncmp (target, "/proc/self/", 11) == 0)
+    rest = target + 11;
+  else if (strncmp (target, "/proc/thread-self/", 18) == 0)
+    rest = target + 18;
+  if (rest != NULL)
+    {
+      if (snprintf (path, sizeof path, "/proc/%d/%s", pid, rest) >= (int) sizeof path)
+        return -1;
+      return open (path, O_PATH | O_CLOEXEC);
+    }
+  if (target[0] != '/')
+    return -1;
+  struct sb_open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = SB_RESOLVE_IN_ROOT };
+  return sb_openat2 (rootfd, target, &how);
+}
+
+static unsigned long
+mount_attrs (uint64_t flags)
+{
+  unsigned long attrs = 0;
+
+  if (flags & MS_RDONLY)
+    attrs |= 0x1;
+  if (flags & MS_NOSUID)
+    attrs |= 0x2;
+  if (flags & MS_NODEV)
+    attrs |= 0x4;
+  if (flags & MS_NOEXEC)
+    attrs |= 0x8;
+  return attrs;
+}
+
+/* In a child in the caller's namespaces: a new proc filesystem on `target`, the served files
+ * over its own.  Returns an errno value.  */
+static int
+mount_proc_here (int target, const char *options, uint64_t flags, const int *served)
+{
+  char opts[256], *save = NULL;
+  int fs, mnt;
+
+  fs = (int) syscall (SYS_fsopen, "proc", 1 /* FSOPEN_CLOEXEC */);
+  if (fs < 0)
+    return errno;
+  snprintf (opts, sizeof opts, "%s", options);
+  for (char *o = strtok_r (opts, ",", &save); o != NULL; o = strtok_r (NULL, ",", &save))
+    {
+      char *eq = strchr (o, '=');
+
+      if (eq != NULL)
+        *eq = '\0';
+      if (syscall (SYS_fsconfig, fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o,
+                   eq ? eq + 1 : NULL, 0)
+          < 0)
+        return errno;
+    }
+  if (syscall (SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return errno;
+  mnt = (int) syscall (SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, mount_attrs (flags));
+  if (mnt < 0)
+    return errno;
+  if (sb_move_mount (mnt, "", target, "", SB_MOVE_MOUNT_F_EMPTY_PATH | 0x40 /* T_EMPTY */) < 0)
+    return errno;
+
+  for (size_t i = 0; i < NENTRIES; i++)
+    {
+      int file;
+
+      if (served[i] < 0)
+        continue;
+      /* The proc filesystem's own file, if this kernel has it; relative to the new mount.  */
+      file = openat (mnt, entries[i].path + strlen ("/proc/"), O_PATH | O_CLOEXEC);
+      if (file < 0)
+        continue;
+      if (sb_move_mount (served[i], "", file, "", SB_MOVE_MOUNT_F_EMPTY_PATH | 0x40) < 0)
+        return errno;
+      close (file);
+    }
+  return 0;
+}
+
+/* Joins the caller's user, mount and PID namespaces in a child (the server has threads, and
+ * setns into a user namespace wants one), then mounts in a grandchild, which is in the PID
+ * namespace.  Returns an errno value.  */
+static int
+mount_proc_for (pid_t pid, int target, const char *options, uint64_t flags, const int *served)
+{
+  static const char *const kinds[] = { "user", "mnt", "pid" };
+  int ns[3], status = 0;
+  pid_t child;
+
+  for (int i = 0; i < 3; i++)
+    {
+      char path[64];
+
+      snprintf (path, sizeof path, "/proc/%d/ns/%s", pid, kinds[i]);
+      ns[i] = open (path, O_RDONLY | O_CLOEXEC);
+      if (ns[i] < 0)
+        return errno;
+    }
+  child = fork ();
+  if (child == 0)
+    {
+      pid_t inner;
+
+      /* A caller in the server's own user namespace (none, here) needs no entering.  */
+      if ((setns (ns[0], CLONE_NEWUSER) < 0 && errno != EINVAL) || setns (ns[1], CLONE_NEWNS) < 0
+          || setns (ns[2], CLONE_NEWPID) < 0)
+        _exit (errno);
+      inner = fork ();
+      if (inner == 0)
+        _exit (mount_proc_here (target, options, flags, served));
+      if (inner < 0 || waitpid (inner, &status, 0) < 0)
+        _exit (EIO);
+      _exit (WIFEXITED (status) ? WEXITSTATUS (status) : EIO);
+    }
+  for (int i = 0; i < 3; i++)
+    close (ns[i]);
+  if (child < 0 || waitpid (child, &status, 0) < 0)
+    return EIO;
+  return WIFEXITED (status) ? WEXITSTATUS (status) : EIO;
+}
+
+/* Answers one trapped mount(2): 0 to let the kernel do it, or the result of doing it here.  */
+static void
+handle_mount (int listener, struct seccomp_notif *req, struct seccomp_notif_resp *resp)
+{
+  pid_t pid = (pid_t) req->pid;
+  uint64_t flags = req->data.args[3];
+  char fstype[32], target[PATH_MAX], options[256] = "";
+  int served[NENTRIES], rootfd, fd, err;
+
+  resp->id = req->id;
+  resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  if (! read_string (pid, req->data.args[2], fstype, sizeof fstype) || strcmp (fstype, "proc") != 0
+      || (flags & (MS_BIND | MS_REMOUNT | MS_MOVE)) || ! may_mount (pid)
+      || ! read_string (pid, req->data.args[1], target, sizeof target))
+    return;
+  if (req->data.args[4] != 0 && ! read_string (pid, req->data.args[4], options, sizeof options))
+    return;
+
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/root", pid);
+  rootfd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  fd = rootfd < 0 ? -1 : open_target (pid, rootfd, target);
+  /* The fds above are the caller's only if it is still the one that asked.  */
+  if (fd < 0 || seccomp_notify_id_valid (listener, req->id) != 0)
+    {
+      if (rootfd >= 0)
+        close (rootfd);
+      if (fd >= 0)
+        close (fd);
+      return;
+    }
+
+  for (size_t i = 0; i < NENTRIES; i++)
+    {
+      char file[PATH_MAX];
+
+      served[i] = -1;
+      if (strncmp (entries[i].path, "/proc/", 6) != 0)
+        continue;
+      snprintf (file, sizeof file, "%s%s", server.mountpoint, entries[i].path);
+      served[i] = sb_open_tree (AT_FDCWD, file, SB_OPEN_TREE_CLONE | SB_OPEN_TREE_CLOEXEC);
+    }
+  err = mount_proc_for (pid, fd, options, flags, served);
+  for (size_t i = 0; i < NENTRIES; i++)
+    if (served[i] >= 0)
+      close (served[i]);
+  close (fd);
+  close (rootfd);
+
+  resp->flags = 0;
+  resp->val = 0;
+  resp->error = err ? -err : 0;
+}
+
+/* Receives the mount filter's listener on fd 3, then answers what it traps until every process
+ * that has the filter is gone.  */
+static void *
+serve_mounts (void *arg)
+{
+  char cbuf[CMSG_SPACE (sizeof (int))], name[16];
+  struct iovec iov = { .iov_base = name, .iov_len = sizeof name };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                        .msg_controllen = sizeof cbuf };
+  struct seccomp_notif *req;
+  struct seccomp_notif_resp *resp;
+  int listener = -1;
+
+  if (recvmsg (3, &msg, MSG_CMSG_CLOEXEC) <= 0 || CMSG_FIRSTHDR (&msg) == NULL)
+    return NULL;
+  memcpy (&listener, CMSG_DATA (CMSG_FIRSTHDR (&msg)), sizeof listener);
+  close (3);
+  if (seccomp_notify_alloc (&req, &resp) != 0)
+    return NULL;
+  for (;;)
+    {
+      int rc = seccomp_notify_receive (listener, req);
+
+      if (rc == -EINTR || rc == -ECANCELED)
+        continue;
+      if (rc != 0)
+        break;
+      memset (resp, 0, sizeof *resp);
+      handle_mount (listener, req, resp);
+      /* ENOENT: the caller was killed meanwhile.  */
+      seccomp_notify_respond (listener, resp);
+    }
+  seccomp_notify_free (req, resp);
+  close (listener);
+  return NULL;
+}
+
 /* Reads `pid N` from the runtime, then serves that init's UTS namespace and ends the server
  * when it exits; ends it at once if the runtime hangs up without a pid.  */
 static void *
@@ -397,7 +677,8 @@ main (int argc, char **argv)
                         (char *) "allow_other,default_permissions,fsname=sysbox-fs",
                         NULL };
   struct fuse_args args = FUSE_ARGS_INIT (3, fuse_argv);
-  pthread_t watcher;
+  pthread_t watcher, mounts;
+  struct stat sb;
   char *end;
 
   if (argc != 4)
@@ -428,6 +709,13 @@ main (int argc, char **argv)
   fflush (stdout);
 
   if (pthread_create (&watcher, NULL, watch_init, NULL) != 0)
+    {
+      fuse_unmount (server.fuse);
+      return 1;
+    }
+  /* Fd 3, when given, is where the container's mount filter will come from.  */
+  if (fstat (3, &sb) == 0 && S_ISSOCK (sb.st_mode)
+      && pthread_create (&mounts, NULL, serve_mounts, NULL) != 0)
     {
       fuse_unmount (server.fuse);
       return 1;

@@ -33,6 +33,7 @@ static const char *const process_steps[] = {
   "umask",           "rlimit",   "bounding",     "user",         "caps",         "nnp",
   "cwd",             "arg",      "env",          "lookup",       "exec",         "seccomp-init",
   "seccomp-arch",    "seccomp-rule", "seccomp-load", "close-fds", "hook",        "home",
+  "mount-notify",
 };
 
 int
@@ -77,6 +78,48 @@ send_fd (int sock, int fd, const char *name)
 
   if (sendmsg (sock, &msg, 0) < 0)
     die_errno (errno, "send the terminal to the console socket");
+}
+
+/* mount-notify SOCK: makes the container's mount(2) calls wait for sysbox-fs, which mounts a
+ * /proc for an inner container itself (with its own files over the kernel's) and lets every
+ * other mount through.  The listener goes to the server over SOCK, and this process keeps no
+ * copy: if the server dies, trapped calls fail (ENOSYS) instead of waiting for it.  */
+static void
+mount_notify (struct step *s)
+{
+  int sock = (int) parse_long (s->argv[1], "socket fd");
+  scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
+  char cbuf[CMSG_SPACE (sizeof (int))] = { 0 };
+  struct iovec iov = { .iov_base = (void *) "listener", .iov_len = 8 };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                        .msg_controllen = sizeof cbuf };
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg);
+  int rc, fd;
+
+  if (ctx == NULL)
+    die_errno (ENOMEM, "make the mount filter");
+  /* libseccomp would set no_new_privs, which the container's processes must not get from us:
+   * this process has CAP_SYS_ADMIN in its user namespace, which is what the kernel asks.  */
+  rc = seccomp_attr_set (ctx, SCMP_FLTATR_CTL_NNP, 0);
+  if (rc == 0)
+    rc = seccomp_rule_add (ctx, SCMP_ACT_NOTIFY, SCMP_SYS (mount), 0);
+  if (rc == 0)
+    rc = seccomp_load (ctx);
+  if (rc < 0)
+    die_errno (-rc, "load the mount filter");
+  fd = seccomp_notify_fd (ctx);
+  if (fd < 0)
+    die_errno (-fd, "get the mount filter's listener");
+
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
+  if (sendmsg (sock, &msg, MSG_NOSIGNAL) < 0)
+    die_errno (errno, "send the mount filter's listener to sysbox-fs");
+  close (fd);
+  close (sock);
+  seccomp_release (ctx);
 }
 
 /* console ROWS COLS BIND: makes a pseudo-terminal in the container's devpts, hands its master to
@@ -604,6 +647,8 @@ run_process_step (struct step *s, struct init_state *st)
     }
   else if (strcmp (name, "fifo-listen") == 0)
     fifo_listen (st);
+  else if (strcmp (name, "mount-notify") == 0 && s->argc == 2)
+    mount_notify (s);
   else if (strcmp (name, "fifo-wait") == 0)
     fifo_wait (st);
   else if (strcmp (name, "setsid") == 0)

@@ -41,7 +41,13 @@ import { runHooks } from './hooks';
 import { sweepAbandoned } from './lifecycle';
 import { InitProcess } from './init-process';
 import { prepareForSystemd, runsSystemd } from './systemd';
-import { emulationSteps, startProcServer, wantsEmulation, type ProcServer } from './proc-emulation';
+import {
+  emulationSteps,
+  notifyStep,
+  startProcServer,
+  wantsEmulation,
+  type ProcServer,
+} from './proc-emulation';
 import { deviceSteps, MS, mountSteps, onlyRootReaches } from './mounts';
 import { Plan, type Step } from './plan';
 import { credentialSteps, programSteps, rlimitSteps, wantsAllCapabilities } from './process-steps';
@@ -432,6 +438,7 @@ function finishSteps(x: PlanInput, ns: ReturnType<typeof namespacePlan>): Step[]
     ...programSteps(proc),
     ...rlimitSteps(proc),
     ['fifo-listen'],
+    ...(x.procServer ? [notifyStep(x.procServer, (fd) => x.fds.pass(fd))] : []),
     ['ready'],
     ['fifo-wait'],
   );
@@ -600,7 +607,10 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
     };
     let pid: number;
     try {
-      if (serverStarting) input.procServer = await serverStarting;
+      if (serverStarting) {
+        input.procServer = await serverStarting;
+        fds.hold(input.procServer.notifySocket);
+      }
       const plan = await buildPlan(input);
       pid = await runInit(input, plan, bundle);
       input.procServer?.follow(pid);

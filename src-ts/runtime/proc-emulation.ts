@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SysboxError } from '../errors';
-import { fsProgram, openTree, unmountLazy } from '../native';
+import { fsProgram, openTree, socketPair, unmountLazy } from '../native';
 import type { Step } from './plan';
 import type { Spec } from './spec';
 
@@ -32,6 +32,11 @@ const readyTimeoutMs = 10_000;
 export interface ProcServer {
   mountpoint: string;
   pid: number;
+  /**
+   * The init's end of the socket over which it hands the server its mount filter (see the
+   * init's mount-notify); the caller passes it on and closes it.
+   */
+  notifySocket: number;
   /** Tells the server the container's init, whose namespaces and life it follows. */
   follow(initPid: number): void;
   /** Ends the server and its mount: for a create that failed. */
@@ -58,15 +63,22 @@ function unmount(mountpoint: string): void {
 export function startProcServer(dir: string, rootUid: number, id: string): Promise<ProcServer> {
   const mountpoint = path.join(dir, 'fs');
   fs.mkdirSync(mountpoint, { mode: 0o700 });
-  const child: ChildProcess = spawn(fsProgram(), [mountpoint, String(rootUid), id], {
-    detached: true,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: {},
-  });
+  const [serverEnd, initEnd] = socketPair();
+  let child: ChildProcess;
+  try {
+    child = spawn(fsProgram(), [mountpoint, String(rootUid), id], {
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe', serverEnd],
+      env: {},
+    });
+  } finally {
+    fs.closeSync(serverEnd);
+  }
   let errors = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (errors += d));
   return new Promise((resolve, reject) => {
     const fail = (why: string): void => {
+      fs.closeSync(initEnd);
       child.kill('SIGKILL');
       unmount(mountpoint);
       reject(new SysboxError('ESYSTEM', `start sysbox-fs on ${mountpoint}: ${why}`));
@@ -84,6 +96,7 @@ export function startProcServer(dir: string, rootUid: number, id: string): Promi
       resolve({
         mountpoint,
         pid: child.pid!,
+        notifySocket: initEnd,
         follow(initPid) {
           child.stdin!.end(`pid ${initPid}\n`);
         },
@@ -94,6 +107,15 @@ export function startProcServer(dir: string, rootUid: number, id: string): Promi
       });
     });
   });
+}
+
+/**
+ * The step that makes the container's mount(2) calls go to the server first, so that a /proc
+ * an inner container mounts gets the served files too; before `ready`, once no mount of the
+ * plan is left.
+ */
+export function notifyStep(server: ProcServer, pass: (fd: number) => number): Step {
+  return ['mount-notify', String(pass(server.notifySocket))];
 }
 
 /**
