@@ -35,7 +35,7 @@
       "sources": ["src-c/fs/main.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2",
                  "<!@(pkg-config --cflags fuse3)"],
-      "libraries": ["<!@(pkg-config --libs fuse3)", "-lseccomp"]
+      "libraries": ["<!@(pkg-config --libs fuse3)"]
     }
   ]
 }

@@ -25,7 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <seccomp.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -572,7 +573,7 @@ handle_mount (int listener, struct seccomp_notif *req, struct seccomp_notif_resp
   rootfd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   fd = rootfd < 0 ? -1 : open_target (pid, rootfd, target);
   /* The fds above are the caller's only if it is still the one that asked.  */
-  if (fd < 0 || seccomp_notify_id_valid (listener, req->id) != 0)
+  if (fd < 0 || ioctl (listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
     {
       if (rootfd >= 0)
         close (rootfd);
@@ -612,6 +613,7 @@ serve_mounts (void *arg)
   struct iovec iov = { .iov_base = name, .iov_len = sizeof name };
   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
                         .msg_controllen = sizeof cbuf };
+  struct seccomp_notif_sizes sizes;
   struct seccomp_notif *req;
   struct seccomp_notif_resp *resp;
   int listener = -1;
@@ -620,22 +622,32 @@ serve_mounts (void *arg)
     return NULL;
   memcpy (&listener, CMSG_DATA (CMSG_FIRSTHDR (&msg)), sizeof listener);
   close (3);
-  if (seccomp_notify_alloc (&req, &resp) != 0)
+  /* The kernel's structures may be larger than this program's; it says how large.  */
+  if (syscall (SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
+    return NULL;
+  req = calloc (1, sizes.seccomp_notif > sizeof *req ? sizes.seccomp_notif : sizeof *req);
+  resp = calloc (1, sizes.seccomp_notif_resp > sizeof *resp ? sizes.seccomp_notif_resp
+                                                             : sizeof *resp);
+  if (req == NULL || resp == NULL)
     return NULL;
   for (;;)
     {
-      int rc = seccomp_notify_receive (listener, req);
-
-      if (rc == -EINTR || rc == -ECANCELED)
-        continue;
-      if (rc != 0)
-        break;
-      memset (resp, 0, sizeof *resp);
+      /* The kernel wants an empty buffer each time.  */
+      memset (req, 0, sizes.seccomp_notif);
+      if (ioctl (listener, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
+        {
+          /* ENOENT: the caller died before its call was read.  */
+          if (errno == EINTR || errno == ENOENT)
+            continue;
+          break;
+        }
+      memset (resp, 0, sizes.seccomp_notif_resp);
       handle_mount (listener, req, resp);
-      /* ENOENT: the caller was killed meanwhile.  */
-      seccomp_notify_respond (listener, resp);
+      /* ENOENT: the caller was killed meanwhile; nothing waits for the answer.  */
+      ioctl (listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
     }
-  seccomp_notify_free (req, resp);
+  free (req);
+  free (resp);
   close (listener);
   return NULL;
 }
