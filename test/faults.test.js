@@ -145,3 +145,23 @@ for (const step of ['delete:killed', 'delete:cgroups']) {
     await nothingLeft(t, root, 'c');
   });
 }
+
+t.test('a state directory a create left without a record is removed a minute later', async (t) => {
+  const root = makeRoot(t);
+  const bundle = makeBundle(t, ['true']);
+  const orphan = path.join(root, 'orphan');
+  const fresh = path.join(root, 'fresh');
+  fs.mkdirSync(orphan);
+  fs.mkdirSync(fresh);
+  const old = new Date(Date.now() - 120_000);
+  fs.utimesSync(orphan, old, old);
+
+  const r = spawnSync(process.execPath, [cli, '--root', root, 'create', '--bundle', bundle, 'c'], {
+    stdio: 'ignore',
+    timeout: 60000,
+  });
+  t.equal(r.status, 0, 'a create runs the sweep');
+  t.notOk(fs.existsSync(orphan), 'the old one is gone: its create died before writing a record');
+  t.ok(fs.existsSync(fresh), 'a new one may be a create that has not written it yet');
+  t.equal(runc(root, ['delete', '--force', 'c']).status, 0);
+});

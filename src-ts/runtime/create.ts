@@ -402,7 +402,9 @@ function sharedLayerSteps(x: PlanInput, store: InnerStore, source: string, dest:
   x.capture?.shared?.push(...entries);
   if (entries.length === 0) return [];
   const pins = path.join(x.dir, 'pins');
-  fs.mkdirSync(pins, { recursive: true, mode: 0o711 });
+  // Not recursive: a delete --force that removed the state directory while this create ran
+  // must not see it made again, with no record of what it is.
+  if (!fs.existsSync(pins)) fs.mkdirSync(pins, { mode: 0o711 });
   const steps: Step[] = [];
   for (const entry of entries) {
     const name = path.join('pins', String(x.pins.length));

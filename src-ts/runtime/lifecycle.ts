@@ -157,20 +157,30 @@ export async function sweepAbandoned(root: string, log: Logger): Promise<void> {
   }
   for (const id of ids) {
     const dir = path.join(root, id);
-    let record: CreateRecord;
+    let record: CreateRecord | undefined;
     try {
       if (fs.existsSync(path.join(dir, 'state.json'))) continue;
       record = JSON.parse(fs.readFileSync(path.join(dir, 'creating.json'), 'utf8'));
     } catch {
-      continue;
+      // A create writes its record a moment after it claims the id; a directory that has had
+      // none for a minute belongs to a create that died before it wrote one.
+      if (!claimedLongAgo(dir)) continue;
     }
-    const c = record.creator;
-    if (c === undefined || isRunning(c.pid, c.startTime)) continue;
+    const c = record?.creator;
+    if (record !== undefined && (c === undefined || isRunning(c.pid, c.startTime))) continue;
     try {
       if (await removeHalfCreated(root, id)) log.info(`removed ${id}, whose create died`);
     } catch (err) {
       log.warn(`remove ${id}, whose create died: ${(err as Error).message}`);
     }
+  }
+}
+
+function claimedLongAgo(dir: string): boolean {
+  try {
+    return Date.now() - fs.statSync(dir).mtimeMs > 60_000;
+  } catch {
+    return false;
   }
 }
 
