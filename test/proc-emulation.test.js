@@ -47,6 +47,7 @@ function serverOf(root, id) {
 }
 
 const overcommit = '/proc/sys/vm/overcommit_memory';
+const uuid = '/sys/devices/virtual/dmi/id/product_uuid';
 const panic = '/proc/sys/kernel/panic';
 
 t.test('a setting written in one container is that container alone', async (t) => {
@@ -82,7 +83,6 @@ t.test('uptime starts near zero and the product UUID is the container own', asyn
   const uptime = Number(sh(root, 'b', 'cat /proc/uptime').stdout.split(' ')[0]);
   const host = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
   t.ok(uptime >= 0 && uptime < 10, `the container's uptime is ${uptime} s (host: ${host} s)`);
-  const uuid = '/sys/devices/virtual/dmi/id/product_uuid';
   const a = sh(root, 'a', `cat ${uuid}`).stdout.trim();
   const b = sh(root, 'b', `cat ${uuid}`).stdout.trim();
   t.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -146,13 +146,15 @@ t.test('a /proc that an inner container mounts shows the same files', async (t) 
     busybox,
     'sh',
     '-c',
-    `cat /proc/uptime ${overcommit}`,
+    `cat /proc/uptime ${overcommit} ${uuid}`,
   ]);
   t.equal(inner.status, 0, inner.stderr);
-  const [uptime, value] = inner.stdout.trim().split('\n');
+  const [uptime, value, innerUuid] = inner.stdout.trim().split('\n');
   const hostUptime = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
   const seconds = Number(uptime.split(' ')[0]);
   t.ok(seconds < 120, `the inner container's uptime is the system container's: ${seconds} s`);
   t.ok(seconds < hostUptime / 2, `not the host's (${hostUptime} s)`);
   t.equal(value, mine, "and its settings are the system container's");
+  const outerUuid = dockerRun(['exec', id, 'cat', uuid]).stdout.trim();
+  t.equal(innerUuid, outerUuid, "its sysfs has the system container's product UUID");
 });

@@ -14,8 +14,10 @@
 
 #define _GNU_SOURCE
 #define FUSE_USE_VERSION 35
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <fuse.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -368,12 +370,12 @@ make_uuid (const char *id)
             (h[0] >> 16) & 0xffff, h[0] & 0xffff, h[1] >> 48, h[1] & (uint64_t) 0xffffffffffff);
 }
 
-/* --- /proc for inner containers ---------------------------------------------------------------
+/* --- /proc and /sys for inner containers -------------------------------------------------------
  *
  * The container's mount(2) calls come here first (the init's mount-notify step).  A mount of a
- * new proc filesystem is made here, as the caller would have made it (in its user, mount and
- * PID namespaces), with the served files bound over the kernel's; every other mount goes on
- * to the kernel untouched.  */
+ * new proc or sysfs is made here, as the caller would have made it (in its user, mount, network
+ * and PID namespaces), with the served files bound over the kernel's; every other mount goes
+ * on to the kernel untouched.  */
 
 #ifndef SYS_fsopen
 #define SYS_fsopen 430
@@ -460,17 +462,17 @@ mount_attrs (uint64_t flags)
   return attrs;
 }
 
-/* In a child in the caller's namespaces: a new proc filesystem on `target`, the served files
- * over its own.  Returns an errno value.  */
+/* A new, detached mount of `type` with `options` (comma-separated, as mount(2) takes them).
+ * Returns its fd, or -1 with errno set.  */
 static int
-mount_proc_here (int target, const char *options, uint64_t flags, const int *served)
+new_mount (const char *type, const char *options, uint64_t flags)
 {
   char opts[256], *save = NULL;
-  int fs, mnt;
+  int fs;
 
-  fs = (int) syscall (SYS_fsopen, "proc", 1 /* FSOPEN_CLOEXEC */);
+  fs = (int) syscall (SYS_fsopen, type, 1 /* FSOPEN_CLOEXEC */);
   if (fs < 0)
-    return errno;
+    return -1;
   snprintf (opts, sizeof opts, "%s", options);
   for (char *o = strtok_r (opts, ",", &save); o != NULL; o = strtok_r (NULL, ",", &save))
     {
@@ -481,44 +483,114 @@ mount_proc_here (int target, const char *options, uint64_t flags, const int *ser
       if (syscall (SYS_fsconfig, fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o,
                    eq ? eq + 1 : NULL, 0)
           < 0)
-        return errno;
+        return -1;
     }
   if (syscall (SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-    return errno;
-  mnt = (int) syscall (SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, mount_attrs (flags));
-  if (mnt < 0)
-    return errno;
-  if (sb_move_mount (mnt, "", target, "", SB_MOVE_MOUNT_F_EMPTY_PATH | 0x40 /* T_EMPTY */) < 0)
+    return -1;
+  return (int) syscall (SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, mount_attrs (flags));
+}
+
+/* Binds the detached mount `from` over `name` below `dir`.  */
+static int
+bind_over (int from, int dir, const char *name)
+{
+  int file = openat (dir, name, O_PATH | O_CLOEXEC);
+  int rc;
+
+  if (file < 0)
+    return -1;
+  rc = sb_move_mount (from, "", file, "", SB_MOVE_MOUNT_F_EMPTY_PATH | 0x40 /* T_EMPTY */);
+  close (file);
+  return rc;
+}
+
+#define MAX_GRAFTED 256
+
+/* The sysfs of a machine without DMI: a tmpfs over devices/virtual holding binds of what it
+ * held, plus dmi/id/product_uuid with the served file over it (as the init's graft step).  */
+static int
+graft_uuid (int sys, int uuid)
+{
+  int virt = openat (sys, "devices/virtual", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int trees[MAX_GRAFTED], n = 0, tmp, id, file;
+  char names[MAX_GRAFTED][256];
+  struct dirent *e;
+  DIR *dir;
+
+  if (virt < 0 || (dir = fdopendir (dup (virt))) == NULL)
+    return -1;
+  while ((e = readdir (dir)) != NULL && n < MAX_GRAFTED)
+    {
+      if (e->d_name[0] == '.' || e->d_type != DT_DIR || strlen (e->d_name) >= 256)
+        continue;
+      trees[n] = sb_open_tree (virt, e->d_name,
+                               SB_OPEN_TREE_CLONE | SB_OPEN_TREE_CLOEXEC | SB_AT_RECURSIVE);
+      if (trees[n] < 0)
+        continue;
+      strcpy (names[n++], e->d_name);
+    }
+  closedir (dir);
+
+  tmp = new_mount ("tmpfs", "mode=755", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (tmp < 0 || sb_move_mount (tmp, "", virt, "", SB_MOVE_MOUNT_F_EMPTY_PATH | 0x40) < 0)
+    return -1;
+  for (int i = 0; i < n; i++)
+    {
+      if (mkdirat (tmp, names[i], 0755) < 0
+          || sb_move_mount (trees[i], "", tmp, names[i], SB_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        return -1;
+      close (trees[i]);
+    }
+  if (mkdirat (tmp, "dmi", 0755) < 0 || mkdirat (tmp, "dmi/id", 0755) < 0)
+    return -1;
+  id = openat (tmp, "dmi/id", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  file = id < 0 ? -1 : openat (id, "product_uuid", O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
+  if (file < 0)
+    return -1;
+  close (file);
+  return bind_over (uuid, id, "product_uuid");
+}
+
+/* In a child in the caller's namespaces: a new proc or sysfs on `target`, the served files over
+ * the kernel's.  Returns an errno value.  */
+static int
+mount_here (const char *type, int target, const char *options, uint64_t flags,
+            const int *served)
+{
+  int mnt = new_mount (type, options, flags);
+
+  if (mnt < 0 || sb_move_mount (mnt, "", target, "", SB_MOVE_MOUNT_F_EMPTY_PATH | 0x40) < 0)
     return errno;
 
   for (size_t i = 0; i < NENTRIES; i++)
     {
-      int file;
+      const char *root = strcmp (type, "proc") == 0 ? "/proc/" : "/sys/";
+      const char *rel = entries[i].path + strlen (root);
 
-      if (served[i] < 0)
+      if (served[i] < 0 || strncmp (entries[i].path, root, strlen (root)) != 0)
         continue;
-      /* The proc filesystem's own file, if this kernel has it; relative to the new mount.  */
-      file = openat (mnt, entries[i].path + strlen ("/proc/"), O_PATH | O_CLOEXEC);
-      if (file < 0)
-        continue;
-      if (sb_move_mount (served[i], "", file, "", SB_MOVE_MOUNT_F_EMPTY_PATH | 0x40) < 0)
+      /* A file this kernel lacks is left out, but for the DMI id, which is made.  */
+      if (bind_over (served[i], mnt, rel) < 0 && entries[i].kind == UUID && errno == ENOENT
+          && graft_uuid (mnt, served[i]) < 0)
         return errno;
-      close (file);
     }
   return 0;
 }
 
-/* Joins the caller's user, mount and PID namespaces in a child (the server has threads, and
- * setns into a user namespace wants one), then mounts in a grandchild, which is in the PID
- * namespace.  Returns an errno value.  */
+/* Joins the caller's user, mount, network and PID namespaces in a child (the server has
+ * threads, and setns into a user namespace wants one; a sysfs shows the network namespace of
+ * whoever mounts it), then mounts in a grandchild, which is in the PID namespace.  Returns an
+ * errno value.  */
 static int
-mount_proc_for (pid_t pid, int target, const char *options, uint64_t flags, const int *served)
+mount_for (pid_t pid, const char *type, int target, const char *options, uint64_t flags,
+           const int *served)
 {
-  static const char *const kinds[] = { "user", "mnt", "pid" };
-  int ns[3], status = 0;
+  static const char *const kinds[] = { "user", "mnt", "net", "pid" };
+  static const int types[] = { CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWPID };
+  int ns[4], status = 0;
   pid_t child;
 
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 4; i++)
     {
       char path[64];
 
@@ -532,18 +604,23 @@ mount_proc_for (pid_t pid, int target, const char *options, uint64_t flags, cons
     {
       pid_t inner;
 
-      /* A caller in the server's own user namespace (none, here) needs no entering.  */
-      if ((setns (ns[0], CLONE_NEWUSER) < 0 && errno != EINVAL) || setns (ns[1], CLONE_NEWNS) < 0
-          || setns (ns[2], CLONE_NEWPID) < 0)
+      for (int i = 0; i < 4; i++)
+        /* EINVAL: the namespace is this process's own (the user one of a caller on the host).  */
+        if (setns (ns[i], types[i]) < 0 && errno != EINVAL)
+          _exit (errno);
+      /* Root of the caller's user namespace: host root has no ID there, and files made in a
+       * grafted tmpfs need an owner that has one.  */
+      setgroups (0, NULL);
+      if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
         _exit (errno);
       inner = fork ();
       if (inner == 0)
-        _exit (mount_proc_here (target, options, flags, served));
+        _exit (mount_here (type, target, options, flags, served));
       if (inner < 0 || waitpid (inner, &status, 0) < 0)
         _exit (EIO);
       _exit (WIFEXITED (status) ? WEXITSTATUS (status) : EIO);
     }
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 4; i++)
     close (ns[i]);
   if (child < 0 || waitpid (child, &status, 0) < 0)
     return EIO;
@@ -561,7 +638,8 @@ handle_mount (int listener, struct seccomp_notif *req, struct seccomp_notif_resp
 
   resp->id = req->id;
   resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-  if (! read_string (pid, req->data.args[2], fstype, sizeof fstype) || strcmp (fstype, "proc") != 0
+  if (! read_string (pid, req->data.args[2], fstype, sizeof fstype)
+      || (strcmp (fstype, "proc") != 0 && strcmp (fstype, "sysfs") != 0)
       || (flags & (MS_BIND | MS_REMOUNT | MS_MOVE)) || ! may_mount (pid)
       || ! read_string (pid, req->data.args[1], target, sizeof target))
     return;
@@ -587,12 +665,10 @@ handle_mount (int listener, struct seccomp_notif *req, struct seccomp_notif_resp
       char file[PATH_MAX];
 
       served[i] = -1;
-      if (strncmp (entries[i].path, "/proc/", 6) != 0)
-        continue;
       snprintf (file, sizeof file, "%s%s", server.mountpoint, entries[i].path);
       served[i] = sb_open_tree (AT_FDCWD, file, SB_OPEN_TREE_CLONE | SB_OPEN_TREE_CLOEXEC);
     }
-  err = mount_proc_for (pid, fd, options, flags, served);
+  err = mount_for (pid, fstype, fd, options, flags, served);
   for (size_t i = 0; i < NENTRIES; i++)
     if (served[i] >= 0)
       close (served[i]);
