@@ -273,15 +273,49 @@ fs_read (const char *path, char *out, size_t size, off_t offset, struct fuse_fil
   return (int) size;
 }
 
+/* Takes a value written to `e`: the container's name, or a setting the kernel would accept.
+ * Returns 0 or a negative errno.  */
+static int
+store (struct entry *e, const char *text)
+{
+  long long value;
+  char *end;
+  int err;
+
+  switch (e->kind)
+    {
+    case HOSTNAME:
+    case DOMAINNAME:
+      err = enter_uts ();
+      if (err < 0)
+        return err;
+      if ((e->kind == HOSTNAME ? sethostname (text, strlen (text))
+                               : setdomainname (text, strlen (text)))
+          < 0)
+        return -errno;
+      return 0;
+    case SETTING:
+      errno = 0;
+      value = strtoll (text, &end, 10);
+      if (errno != 0 || end == text || *end != '\0' || value < e->min || value > e->max)
+        return -EINVAL;
+      snprintf (e->value, sizeof e->value, "%lld", value);
+      return 0;
+    case UPTIME:
+    case UUID:
+      break;
+    }
+  return -EACCES;
+}
+
 static int
 fs_write (const char *path, const char *data, size_t size, off_t offset,
           struct fuse_file_info *fi)
 {
   struct entry *e = find_entry (path);
   uid_t caller = fuse_get_context ()->uid;
-  char text[256], *end;
-  long long value;
-  int err = 0;
+  char text[256];
+  int err;
 
   if (e == NULL)
     return -ENOENT;
@@ -294,23 +328,7 @@ fs_write (const char *path, const char *data, size_t size, off_t offset,
   text[strcspn (text, "\n")] = '\0';
 
   pthread_mutex_lock (&lock);
-  if ((e->kind == HOSTNAME || e->kind == DOMAINNAME) && (err = enter_uts ()) < 0)
-    ;
-  else if (e->kind == HOSTNAME && sethostname (text, strlen (text)) < 0)
-    err = -errno;
-  else if (e->kind == DOMAINNAME && setdomainname (text, strlen (text)) < 0)
-    err = -errno;
-  else if (e->kind == SETTING)
-    {
-      errno = 0;
-      value = strtoll (text, &end, 10);
-      if (errno != 0 || end == text || *end != '\0' || value < e->min || value > e->max)
-        err = -EINVAL;
-      else
-        snprintf (e->value, sizeof e->value, "%lld", value);
-    }
-  else if (e->kind != HOSTNAME && e->kind != DOMAINNAME && e->kind != SETTING)
-    err = -EACCES;
+  err = store (e, text);
   pthread_mutex_unlock (&lock);
   return err < 0 ? err : (int) size;
 }
