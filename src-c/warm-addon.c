@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -55,22 +56,54 @@ socket_address (napi_env env, napi_value value, struct sockaddr_un *addr)
   return 1;
 }
 
+/* The one argument of a call as an fd; throws a TypeError naming `name` if it is not one.  */
+static int
+fd_argument (napi_env env, napi_callback_info info, const char *name, int32_t *fd)
+{
+  napi_value argv[1];
+  size_t argc = 1;
+  char msg[64];
+
+  if (napi_get_cb_info (env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 1
+      && napi_get_value_int32 (env, argv[0], fd) == napi_ok && *fd >= 0)
+    return 1;
+  snprintf (msg, sizeof msg, "%s must be an open fd", name);
+  napi_throw_type_error (env, "ERR_INVALID_ARG_TYPE", msg);
+  return 0;
+}
+
+/* A new SOCK_SEQPACKET socket with `flags`, and the address of the call's `path` argument;
+ * -1 after throwing.  */
+static int
+path_socket (napi_env env, napi_callback_info info, int flags, struct sockaddr_un *addr)
+{
+  napi_value argv[1];
+  size_t argc = 1;
+  int fd;
+
+  if (napi_get_cb_info (env, info, &argc, argv, NULL, NULL) != napi_ok)
+    {
+      throw_last_napi_error (env);
+      return -1;
+    }
+  if (! socket_address (env, argv[0], addr))
+    return -1;
+  fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | flags, 0);
+  if (fd < 0)
+    throw_errno (env, errno, "make a socket", NULL);
+  return fd;
+}
+
 /* Binds and listens on a new socket at `path`, which must not exist.  */
 static napi_value
 warm_listen (napi_env env, napi_callback_info info)
 {
-  napi_value argv[1], result;
-  size_t argc = 1;
+  napi_value result;
   struct sockaddr_un addr;
-  int fd, err;
+  int fd = path_socket (env, info, 0, &addr), err;
 
-  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
-  if (! socket_address (env, argv[0], &addr))
-    return NULL;
-
-  fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (fd < 0)
-    return throw_errno (env, errno, "make a socket", NULL);
+    return NULL;
 
   if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (fd, 64) < 0)
     {
@@ -87,19 +120,13 @@ warm_listen (napi_env env, napi_callback_info info)
 static napi_value
 warm_probe (napi_env env, napi_callback_info info)
 {
-  napi_value argv[1], result;
-  size_t argc = 1;
+  napi_value result;
   struct sockaddr_un addr;
-  int fd, ok;
-
-  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
-  if (! socket_address (env, argv[0], &addr))
-    return NULL;
-
   /* Not waiting: a full backlog also means something listens.  */
-  fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int fd = path_socket (env, info, SOCK_NONBLOCK, &addr), ok;
+
   if (fd < 0)
-    return throw_errno (env, errno, "make a socket", NULL);
+    return NULL;
   ok = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0 || errno == EAGAIN;
   close (fd);
 
@@ -241,17 +268,11 @@ recv_complete (napi_env env, napi_status status, void *data)
 static napi_value
 queue_recv (napi_env env, napi_callback_info info, int accepting)
 {
-  napi_value argv[1];
-  size_t argc = 1;
   struct recv_work *w;
   int32_t fd;
 
-  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_get_value_int32 (env, argv[0], &fd) != napi_ok || fd < 0)
-    {
-      napi_throw_type_error (env, "ERR_INVALID_ARG_TYPE", "fd must be a non-negative integer");
-      return NULL;
-    }
+  if (! fd_argument (env, info, "fd", &fd))
+    return NULL;
 
   w = calloc (1, sizeof *w);
   if (w == NULL)
@@ -479,18 +500,13 @@ spawn_detached (napi_env env, napi_callback_info info)
 static napi_value
 pidfd_alive (napi_env env, napi_callback_info info)
 {
-  napi_value argv[1], result;
-  size_t argc = 1;
+  napi_value result;
   struct pollfd pfd = { .events = POLLIN };
   int32_t pidfd;
   int n;
 
-  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_get_value_int32 (env, argv[0], &pidfd) != napi_ok || pidfd < 0)
-    {
-      napi_throw_type_error (env, "ERR_INVALID_ARG_TYPE", "pidfd must be an open fd");
-      return NULL;
-    }
+  if (! fd_argument (env, info, "pidfd", &pidfd))
+    return NULL;
   pfd.fd = pidfd;
   n = poll (&pfd, 1, 0);
   if (n < 0)
@@ -516,19 +532,13 @@ watch_launcher (void *arg)
 static napi_value
 die_with (napi_env env, napi_callback_info info)
 {
-  napi_value argv[1];
-  size_t argc = 1;
   pthread_t thread;
   pthread_attr_t attr;
   int32_t pidfd;
   int err;
 
-  NAPI_CALL (env, napi_get_cb_info (env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_get_value_int32 (env, argv[0], &pidfd) != napi_ok || pidfd < 0)
-    {
-      napi_throw_type_error (env, "ERR_INVALID_ARG_TYPE", "pidfd must be an open fd");
-      return NULL;
-    }
+  if (! fd_argument (env, info, "pidfd", &pidfd))
+    return NULL;
 
   pthread_attr_init (&attr);
   pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);

@@ -7,10 +7,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
-const { docker, dockerReady, waitFor } = require('./helpers');
+const { docker, dockerReady, innerReady, innerRun, waitFor } = require('./helpers');
 
 const system = 'sysbox-test/system:latest';
-const busybox = 'sysbox-test/busybox:latest';
 
 if (!dockerReady()) {
   t.fail('dockerd does not answer: run scripts/setup.sh first');
@@ -145,19 +144,8 @@ t.test('a system container set up on a full disk fails cleanly, then works', asy
 
   const ok = d(['run', '-d', '--network', 'none', '--name', 'roomy', system]);
   t.equal(ok.status, 0, ok.stderr);
-  const up = await waitFor(() => d(['exec', 'roomy', 'docker', 'info']).status === 0, 60000, 250);
+  const up = await waitFor(() => innerReady('roomy', d), 60000, 250);
   t.ok(up, 'with room again, a container starts and its inner dockerd answers');
-  const inner = d([
-    'exec',
-    'roomy',
-    'docker',
-    'run',
-    '--rm',
-    '--network',
-    'none',
-    busybox,
-    'echo',
-    'inner ok',
-  ]);
+  const inner = innerRun('roomy', ['echo', 'inner ok'], d);
   t.equal(inner.stdout, 'inner ok\n', inner.stderr);
 });

@@ -7,7 +7,15 @@ const t = require('tap');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
-const { docker, dockerRun, dockerReady, hostSnapshot: snapshot, waitFor } = require('./helpers');
+const {
+  docker,
+  dockerRun,
+  dockerReady,
+  hostSnapshot: snapshot,
+  innerReady,
+  innerRun,
+  waitFor,
+} = require('./helpers');
 
 const system = 'sysbox-test/system:latest';
 const busybox = 'sysbox-test/busybox:latest';
@@ -40,8 +48,7 @@ t.test('dockerd killed while it creates system containers', async (t) => {
   const survivor = `${prefix}-survivor`;
   const run = ['run', '-d', '--runtime=sysbox-runc', '--network', 'none'];
   t.equal(dockerRun([...run, '--name', survivor, system]).status, 0);
-  const ready = (id) => dockerRun(['exec', id, 'docker', 'info']).status === 0;
-  t.ok(await waitFor(() => ready(survivor), 60000, 250), 'a container runs before the kill');
+  t.ok(await waitFor(() => innerReady(survivor), 60000, 250), 'a container runs before the kill');
   const kept = dockerRun([
     'exec',
     survivor,
@@ -83,21 +90,10 @@ t.test('dockerd killed while it creates system containers', async (t) => {
   }
 
   t.equal(dockerRun(['start', survivor]).status, 0, 'the earlier container starts again');
-  t.ok(await waitFor(() => ready(survivor), 60000, 250), 'and its inner dockerd answers');
+  t.ok(await waitFor(() => innerReady(survivor), 60000, 250), 'and its inner dockerd answers');
   const data = dockerRun(['exec', survivor, 'docker', 'cp', 'kept:/data', '-']).stdout;
   t.match(data, /kept/, 'with its inner container and its file');
-  const inner = dockerRun([
-    'exec',
-    survivor,
-    'docker',
-    'run',
-    '--rm',
-    '--network',
-    'none',
-    busybox,
-    'echo',
-    'inner ok',
-  ]);
+  const inner = innerRun(survivor, ['echo', 'inner ok']);
   t.equal(inner.stdout, 'inner ok\n', 'and its shared inner image runs');
 
   t.equal(dockerRun(['rm', '-f', survivor]).status, 0);

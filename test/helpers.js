@@ -122,6 +122,17 @@ function dockerRun(args, opts = {}) {
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
 }
 
+/** Whether the inner Docker of system container `id` answers (`docker` runs the client). */
+function innerReady(id, docker = dockerRun) {
+  return docker(['exec', id, 'docker', 'info']).status === 0;
+}
+
+/** Runs `cmd` in a throwaway busybox container of the inner Docker of `id`. */
+function innerRun(id, cmd, docker = dockerRun) {
+  const run = ['exec', id, 'docker', 'run', '--rm', '--network', 'none'];
+  return docker([...run, 'sysbox-test/busybox:latest', ...cmd]);
+}
+
 function dockerReady() {
   return dockerRun(['info'], { timeout: 15000 }).status === 0;
 }
@@ -195,6 +206,8 @@ module.exports = {
   runc,
   dockerRun,
   dockerReady,
+  innerReady,
+  innerRun,
   hostMounts,
   waitFor,
 };

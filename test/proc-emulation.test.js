@@ -5,10 +5,18 @@ const t = require('tap');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { dockerReady, dockerRun, makeBundle, makeRoot, repo, waitFor } = require('./helpers');
+const {
+  dockerReady,
+  dockerRun,
+  innerReady,
+  innerRun,
+  makeBundle,
+  makeRoot,
+  repo,
+  waitFor,
+} = require('./helpers');
 
 const system = 'sysbox-test/system:latest';
-const busybox = 'sysbox-test/busybox:latest';
 
 const launcher = path.join(repo, 'build', 'Release', 'sysbox-runc');
 
@@ -129,25 +137,13 @@ t.test('a /proc that an inner container mounts shows the same files', async (t) 
   t.equal(r.status, 0, r.stderr);
   const id = r.stdout.trim();
   t.teardown(() => dockerRun(['rm', '-f', id]));
-  const ready = await waitFor(() => dockerRun(['exec', id, 'docker', 'info']).status === 0, 60000);
+  const ready = await waitFor(() => innerReady(id), 60000);
   t.ok(ready, 'the inner dockerd answers');
   const host = fs.readFileSync(overcommit, 'utf8').trim();
   const mine = host === '1' ? '2' : '1';
   t.equal(dockerRun(['exec', id, 'sh', '-c', `echo ${mine} > ${overcommit}`]).status, 0);
 
-  const inner = dockerRun([
-    'exec',
-    id,
-    'docker',
-    'run',
-    '--rm',
-    '--network',
-    'none',
-    busybox,
-    'sh',
-    '-c',
-    `cat /proc/uptime ${overcommit} ${uuid}`,
-  ]);
+  const inner = innerRun(id, ['sh', '-c', `cat /proc/uptime ${overcommit} ${uuid}`]);
   t.equal(inner.status, 0, inner.stderr);
   const [uptime, value, innerUuid] = inner.stdout.trim().split('\n');
   const hostUptime = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);

@@ -3,7 +3,7 @@
 // the inner Docker as a service that systemctl controls, and halts on `docker stop`. Needs the
 // dockerd that scripts/setup.sh starts and sysbox-test/systemd from test/fixtures/build.sh.
 const t = require('tap');
-const { dockerRun, dockerReady, waitFor } = require('./helpers');
+const { dockerRun, dockerReady, innerRun, waitFor } = require('./helpers');
 
 const image = 'sysbox-test/systemd:latest';
 const run = ['run', '--runtime=sysbox-runc', '--network', 'none'];
@@ -47,17 +47,7 @@ t.test('systemd boots in a system container and runs the inner Docker as a servi
   t.equal(mounts, 'tmpfs', '/run is a tmpfs');
 
   t.equal(exec(id, 'systemctl', 'is-active', 'docker').stdout.trim(), 'active');
-  const hello = exec(
-    id,
-    'docker',
-    'run',
-    '--rm',
-    '--network',
-    'none',
-    'sysbox-test/busybox',
-    'echo',
-    'hi',
-  );
+  const hello = innerRun(id, ['echo', 'hi']);
   t.equal(hello.stdout, 'hi\n', hello.stderr);
 
   const stop = exec(id, 'systemctl', 'stop', 'docker.socket', 'docker.service');

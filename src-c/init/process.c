@@ -62,8 +62,10 @@ console_connect (struct init_state *st, const char *path)
     die_errno (errno, "connect to the console socket `%s`", path);
 }
 
+/* Sends `fd` over the socket `sock` with `name` as the data; `what` names the fd in the
+ * error.  */
 static void
-send_fd (int sock, int fd, const char *name)
+send_fd (int sock, int fd, const char *name, const char *what)
 {
   char cbuf[CMSG_SPACE (sizeof (int))] = { 0 };
   struct iovec iov = { .iov_base = (void *) name, .iov_len = strlen (name) };
@@ -76,8 +78,8 @@ send_fd (int sock, int fd, const char *name)
   cmsg->cmsg_len = CMSG_LEN (sizeof (int));
   memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
 
-  if (sendmsg (sock, &msg, 0) < 0)
-    die_errno (errno, "send the terminal to the console socket");
+  if (sendmsg (sock, &msg, MSG_NOSIGNAL) < 0)
+    die_errno (errno, "send %s", what);
 }
 
 /* mount-notify SOCK: makes the container's mount(2) calls wait for sysbox-fs, which mounts a
@@ -89,11 +91,6 @@ mount_notify (struct step *s)
 {
   int sock = (int) parse_long (s->argv[1], "socket fd");
   scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
-  char cbuf[CMSG_SPACE (sizeof (int))] = { 0 };
-  struct iovec iov = { .iov_base = (void *) "listener", .iov_len = 8 };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                        .msg_controllen = sizeof cbuf };
-  struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg);
   int rc, fd;
 
   if (ctx == NULL)
@@ -111,12 +108,7 @@ mount_notify (struct step *s)
   if (fd < 0)
     die_errno (-fd, "get the mount filter's listener");
 
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
-  if (sendmsg (sock, &msg, MSG_NOSIGNAL) < 0)
-    die_errno (errno, "send the mount filter's listener to sysbox-fs");
+  send_fd (sock, fd, "listener", "the mount filter's listener to sysbox-fs");
   close (fd);
   close (sock);
   seccomp_release (ctx);
@@ -159,7 +151,7 @@ console_step (struct step *s, struct init_state *st)
         die_errno (errno, "bind `%s` on /dev/console", name);
     }
 
-  send_fd (st->console_fd, master, name);
+  send_fd (st->console_fd, master, name, "the terminal to the console socket");
   close (master);
   close (st->console_fd);
   st->console_fd = -1;

@@ -108,10 +108,6 @@ function parseRequest(p: WarmPacket): Request | undefined {
   };
 }
 
-function closeAll(fds: number[]): void {
-  for (const fd of fds) fs.closeSync(fd);
-}
-
 /**
  * The listening socket, made under a lock so that workers started together make one; undefined
  * when another worker already listens.
@@ -195,7 +191,7 @@ function relayThrough(conn: number): void {
   const read = async (): Promise<void> => {
     for (;;) {
       const p = await warmReceive(conn).catch(() => undefined);
-      closeAll(p?.fds ?? []);
+      closeQuietly(p?.fds ?? []);
       const [kind, a, b] = p?.fields ?? [];
       if (kind === undefined) {
         // The launcher is gone, killed with its caller: so is the command it asked for.

@@ -510,14 +510,19 @@ async function killStray(pid: number): Promise<void> {
  * line. Not written when a delete must do more (capture inner data, run poststop hooks) or a
  * path would not fit on a line; Node deletes those.
  */
-function writeTeardown(dir: string, s: ContainerState, poststop: boolean): void {
+function writeTeardown(
+  dir: string,
+  s: ContainerState,
+  poststop: boolean,
+  server: ProcServer | undefined,
+): void {
   if (poststop || (s.capture?.dirs.length ?? 0) > 0) return;
   const lines = [`pid\t${s.pid}\t${s.pidStartTime}`];
   // What the capture does for a container without inner data: see translateOpaque.
   if (s.capture) lines.push(`opaque\t${s.capture.upper}`);
   for (const h of s.cgroups.hierarchies) lines.push(`cgroup\t${dirOf(h, s.cgroups.path)}`);
   if (s.idStart !== undefined) lines.push(`range\t${rangeFile(s.idStart)}\t${dir}`);
-  if (fs.existsSync(path.join(dir, 'fs'))) lines.push(`fuse\t${path.join(dir, 'fs')}`);
+  if (server) lines.push(`fuse\t${server.mountpoint}`);
   if (lines.some((l) => /[\n\0]/.test(l) || l.split('\t').length > 3)) return;
   fs.writeFileSync(path.join(dir, 'teardown'), lines.join('\n') + '\n', { mode: 0o600 });
 }
@@ -644,7 +649,7 @@ export async function createContainer(o: CreateOptions): Promise<ContainerState>
     if ((spec.hooks?.poststart ?? []).length > 0) {
       fs.writeFileSync(path.join(dir, 'poststart-hooks'), '', { mode: 0o600 });
     }
-    writeTeardown(dir, state, (spec.hooks?.poststop ?? []).length > 0);
+    writeTeardown(dir, state, (spec.hooks?.poststop ?? []).length > 0, input.procServer);
     if (o.pidFile) writePidFile(o.pidFile, pid);
     collectStore(o);
     await sweepAbandoned(o.root, o.log);
